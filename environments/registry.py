@@ -1,0 +1,35 @@
+"""Builds environments by name, so launchers and configs can refer to them."""
+
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from environments import base
+from environments import escape_room
+from environments import ipd
+
+_REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
+    "escape_room": escape_room.EscapeRoom,
+    "escape_room_asymmetric": escape_room.AsymmetricEscapeRoom,
+    "ipd": ipd.IteratedPrisonersDilemma,
+}
+
+
+def names() -> list:
+  return sorted(_REGISTRY)
+
+
+def register(name: str,
+             factory: Callable[..., base.MultiAgentPyEnvironment]) -> None:
+  """Adds an environment factory under `name` (an error if taken)."""
+  if name in _REGISTRY:
+    raise ValueError(f"environment {name!r} is already registered")
+  _REGISTRY[name] = factory
+
+
+def make(name: str, **kwargs) -> base.MultiAgentPyEnvironment:
+  """Builds environment `name`; a ValueError names the known ones."""
+  if name not in _REGISTRY:
+    raise ValueError(f"unknown environment {name!r}; known: "
+                     f"{', '.join(names())}")
+  return _REGISTRY[name](**kwargs)

@@ -1,0 +1,86 @@
+"""Pieces the launchers share: PG hyperparameter flags and `train_eval`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict
+
+from absl import flags
+
+from mmagents.core import launch
+from mmagents.core import runner
+
+FLAGS = flags.FLAGS
+
+
+def define_pg_flags(defaults) -> None:
+  """PG hyperparameter flags with `defaults` (a `PGConfig`)."""
+  flags.DEFINE_list("hidden_sizes", [str(h) for h in defaults.hidden_sizes],
+                    "Policy MLP hidden layer sizes.")
+  flags.DEFINE_float("learning_rate", defaults.learning_rate, "Policy lr.")
+  flags.DEFINE_enum("optimizer", defaults.optimizer, ["sgd", "adam"],
+                    "Policy optimizer.")
+  flags.DEFINE_float("entropy_coeff", defaults.entropy_coeff,
+                     "Entropy bonus coefficient β.")
+  flags.DEFINE_float("gamma", defaults.gamma, "Discount factor.")
+  flags.DEFINE_float("epsilon_start", defaults.epsilon_start,
+                     "Exploration lower bound at the start.")
+  flags.DEFINE_float("epsilon_end", defaults.epsilon_end,
+                     "Exploration lower bound at the end of the decay.")
+  flags.DEFINE_integer("epsilon_episodes", defaults.epsilon_episodes,
+                       "Episodes over which ε decays linearly.")
+
+
+def pg_config_from_flags():
+  from mmagents.agents import pg  # pylint: disable=g-import-not-at-top
+  try:
+    hidden = tuple(int(h) for h in FLAGS.hidden_sizes)
+  except ValueError:
+    raise ValueError(f"--hidden_sizes must be integers, got "
+                     f"{FLAGS.hidden_sizes}") from None
+  return pg.PGConfig(
+      hidden_sizes=hidden, learning_rate=FLAGS.learning_rate,
+      optimizer=FLAGS.optimizer, entropy_coeff=FLAGS.entropy_coeff,
+      gamma=FLAGS.gamma, epsilon_start=FLAGS.epsilon_start,
+      epsilon_end=FLAGS.epsilon_end, epsilon_episodes=FLAGS.epsilon_episodes)
+
+
+def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
+               method_name: str, method_config) -> Dict[str, Any]:
+  """Builds the environment and agent from the registries and runs them.
+
+  Args:
+    name: launcher name, recorded in the experiment identity.
+    env_name: environment registry name.
+    env_kwargs: environment arguments (seed excluded).
+    method_name: method registry name.
+    method_config: the method's config dataclass instance.
+
+  Returns:
+    The run summary (also written to root_dir/summary.json).
+  """
+  from environments import registry as env_registry  # pylint: disable=g-import-not-at-top
+  from mmagents.agents import registry as method_registry  # pylint: disable=g-import-not-at-top
+  with launch.bad_input():
+    method = method_registry.get(method_name)
+    env_registry.make(env_name, **env_kwargs)  # Validates the arguments.
+    run_config = runner.RunConfig(
+        root_dir=FLAGS.root_dir, num_episodes=FLAGS.num_episodes,
+        eval_interval=FLAGS.eval_interval,
+        num_eval_episodes=FLAGS.num_eval_episodes, seed=FLAGS.seed,
+        episodes_per_iteration=FLAGS.episodes_per_iteration,
+        verbose=not FLAGS.quiet)
+  launch.select_device(FLAGS.device)
+  identity = {"env": env_name, "env_kwargs": env_kwargs,
+              "method": method_name,
+              "method_config": dataclasses.asdict(method_config)}
+
+  def make_env(seed):
+    return env_registry.make(env_name, seed=seed, **env_kwargs)
+
+  def make_agent(tf_env, py_env):
+    return method.agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
+                            py_env.agent_ids, config=method_config,
+                            seed=FLAGS.seed)
+
+  return runner.Runner(name, make_env, make_agent, run_config, identity).run()

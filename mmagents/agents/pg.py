@@ -1,0 +1,123 @@
+"""Independent policy gradient (REINFORCE): the baseline of thesis ch. 5 and 6.
+
+Each agent has its own MLP policy (no parameter sharing) and maximizes its own
+discounted return. Exploration uses the lower bound of thesis App. B.4.2,
+π̃(a|o) = (1 - ε) π(a|o) + ε/|A|, with ε decaying linearly over episodes; the
+loss follows the behaviour policy π̃ that generated the data:
+
+  L = Σ_i [ -Σ_t log π̃_i(a_t|o_t) G_t^i - β Σ_t H(π̃_i(·|o_t)) ] / #episodes
+
+with G_t^i the Monte-Carlo return of agent i (sums over time, mean over the
+episodes in the batch, as in the thesis' implementation). The evaluation
+policy samples from π (ε = 0).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from typing import Dict, Sequence, Tuple
+
+import tensorflow as tf
+from tf_agents.agents import tf_agent
+
+from mmagents.core import agent as agent_lib
+from mmagents.core import networks
+from mmagents.core import returns as returns_lib
+
+PGLossExtra = collections.namedtuple("PGLossExtra",
+                                     ["policy_loss", "entropy"])
+
+
+@dataclasses.dataclass(frozen=True)
+class PGConfig:
+  """Hyperparameters (defaults: thesis Table B.4, PG on ER(2, 1))."""
+  hidden_sizes: Tuple[int, ...] = (64, 32)
+  learning_rate: float = 1e-4
+  optimizer: str = "sgd"          # Thesis: plain gradient descent.
+  entropy_coeff: float = 0.01
+  gamma: float = 0.99
+  epsilon_start: float = 0.5
+  epsilon_end: float = 0.05
+  epsilon_episodes: int = 100     # ε reaches epsilon_end after this many.
+
+  def __post_init__(self):
+    if self.learning_rate <= 0:
+      raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+    if not 0.0 <= self.epsilon_end <= 1.0 or not 0 <= self.epsilon_start <= 1:
+      raise ValueError("epsilon_start and epsilon_end must be in [0, 1]")
+    if self.epsilon_episodes < 1:
+      raise ValueError("epsilon_episodes must be >= 1")
+    if not 0.0 <= self.gamma <= 1.0:
+      raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+    if self.optimizer not in ("sgd", "adam"):
+      raise ValueError(f"optimizer must be sgd or adam, got {self.optimizer}")
+    if not self.hidden_sizes or min(self.hidden_sizes) < 1:
+      raise ValueError(f"hidden_sizes must be positive, got "
+                       f"{self.hidden_sizes}")
+
+
+def linear_epsilon(episode: int, config: PGConfig) -> float:
+  """ε decays linearly from start to end over `epsilon_episodes`."""
+  frac = min(1.0, episode / config.epsilon_episodes)
+  return config.epsilon_start + frac * (config.epsilon_end -
+                                        config.epsilon_start)
+
+
+def make_optimizer(name: str, learning_rate: float):
+  if name == "sgd":
+    return tf.keras.optimizers.SGD(learning_rate)
+  return tf.keras.optimizers.Adam(learning_rate)
+
+
+class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
+  """N independent REINFORCE learners evaluated in one batched call."""
+
+  def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
+               config: PGConfig = PGConfig(), seed: int = 0,
+               name: str = "pg"):
+    self.config = config
+    self.epsilon = tf.Variable(config.epsilon_start, trainable=False,
+                               dtype=tf.float32, name="epsilon")
+    super().__init__(time_step_spec, action_spec, agent_ids,
+                     optimizer=make_optimizer(config.optimizer,
+                                              config.learning_rate),
+                     seed=seed, name=name)
+    self.policy_net = networks.StackedMLP(
+        self.num_agents, self.layout.max_obs, config.hidden_sizes,
+        self.layout.max_actions, name="policy_net")
+
+  def _trainable_variables(self):
+    return self.policy_net.trainable_variables
+
+  def begin_iteration(self, episode: int) -> None:
+    self.epsilon.assign(linear_epsilon(episode, self.config))
+
+  def scalars(self) -> Dict[str, float]:
+    return {"epsilon": float(self.epsilon.numpy())}
+
+  def _behaviour_probs(self, observation, explore: bool) -> tf.Tensor:
+    logits = self.policy_net(self.layout.stack_observations(observation))
+    epsilon = self.epsilon if explore else tf.constant(0.0)
+    return self.layout.masked_probs(logits, epsilon)
+
+  def _loss(self, experience, weights=None, training: bool = False):
+    del weights, training
+    obs = self.layout.stack_observations(experience.observation)  # [B,T,N,D]
+    batch_time = tf.shape(obs)[:2]
+    flat = tf.reshape(obs, [-1, self.num_agents, self.layout.max_obs])
+    probs = self.layout.masked_probs(self.policy_net(flat), self.epsilon)
+    probs = tf.reshape(probs, tf.concat(
+        [batch_time, [self.num_agents, self.layout.max_actions]], 0))
+    actions = self.layout.stack_actions(experience.action)       # [B,T,N]
+    log_probs = tf.math.log(tf.gather(probs, actions, batch_dims=3))
+    entropy = -tf.reduce_sum(tf.math.xlogy(probs, probs), axis=-1)
+    returns = returns_lib.discounted_returns(
+        experience.reward, experience.is_last(), self.config.gamma)
+    mask = returns_lib.valid_mask(experience)[..., None]          # [B,T,1]
+    episodes = tf.maximum(
+        tf.reduce_sum(tf.cast(experience.is_last(), tf.float32)), 1.0)
+    policy_loss = -tf.reduce_sum(mask * log_probs * returns, [0, 1]) / episodes
+    entropy_sum = tf.reduce_sum(mask * entropy, [0, 1]) / episodes
+    total = tf.reduce_sum(policy_loss - self.config.entropy_coeff * entropy_sum)
+    return tf_agent.LossInfo(total, PGLossExtra(policy_loss, entropy_sum))

@@ -1,0 +1,31 @@
+"""Methods by name: the config dataclass and the agent class of each."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Type
+
+from mmagents.agents import pg
+from mmagents.core import agent as agent_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+  config_cls: Type[Any]
+  agent_cls: Type[agent_lib.MultiAgentTFAgent]
+
+
+_METHODS: Dict[str, Method] = {
+    "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
+}
+
+
+def names() -> list:
+  return sorted(_METHODS)
+
+
+def get(name: str) -> Method:
+  """The method called `name`; a ValueError names the known ones."""
+  if name not in _METHODS:
+    raise ValueError(f"unknown method {name!r}; known: {', '.join(names())}")
+  return _METHODS[name]

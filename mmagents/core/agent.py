@@ -1,0 +1,115 @@
+"""The common base of every mmagents agent, on the TF-Agents `TFAgent` contract.
+
+A method is one subclass. It builds its Keras networks, then calls
+``super().__init__``, and implements
+
+* ``_behaviour_probs(observation, explore)``: action probabilities of all
+  agents at once, ``[B, N, A_max]`` (one batched network call), from which the
+  base builds ``policy`` (no exploration) and ``collect_policy`` (exploring),
+  both TF-Agents policies usable by drivers;
+* ``_loss(experience, weights, training)``: a `LossInfo`;
+* optionally ``_train`` (meta-gradient methods), ``begin_iteration`` (schedules)
+  and ``scalars`` (values to log).
+
+The public ``train``/``loss`` of `TFAgent` call the protected versions; the
+default ``_train`` takes one optimizer step on ``_loss`` and increments
+``train_step_counter``. Everything (networks, optimizers, counters and the
+random generators that policies sample with) is a tracked attribute, so
+``tf.train.Checkpoint(agent=agent)`` saves and restores all of it.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Dict, Optional, Sequence
+
+import tensorflow as tf
+from tf_agents.agents import tf_agent
+
+from mmagents.core import layout as layout_lib
+from mmagents.core import policies
+
+
+class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
+  """Base class: N agents, dict specs, one joint policy call per step."""
+
+  def __init__(self,
+               time_step_spec,
+               action_spec,
+               agent_ids: Sequence[str],
+               optimizer: Optional[tf.keras.optimizers.Optimizer] = None,
+               seed: int = 0,
+               train_sequence_length: Optional[int] = None,
+               name: Optional[str] = None):
+    """Builds the policies and shared state.
+
+    Args:
+      time_step_spec: TF-Agents time step spec with a dict observation.
+      action_spec: dict of scalar discrete action specs keyed by agent id.
+      agent_ids: agent ids in index order (reward entry i = agent_ids[i]).
+      optimizer: optimizer of the default `_train`.
+      seed: seed of the sampling generators (collection and evaluation draw
+        from separate streams, so evaluation never changes training).
+      train_sequence_length: as in `TFAgent` (None = any length).
+      name: module name.
+    """
+    tf.Module.__init__(self, name=name)
+    self.layout = layout_lib.AgentLayout(agent_ids, time_step_spec.observation,
+                                         action_spec)
+    self._optimizer = optimizer
+    self.collect_rng = tf.random.Generator.from_seed(seed)
+    self.eval_rng = tf.random.Generator.from_seed(seed + 7919)
+    policy = policies.JointCategoricalPolicy(
+        time_step_spec, action_spec, agent_ids,
+        lambda obs: self._behaviour_probs(obs, explore=False), self.eval_rng,
+        name="policy")
+    collect_policy = policies.JointCategoricalPolicy(
+        time_step_spec, action_spec, agent_ids,
+        lambda obs: self._behaviour_probs(obs, explore=True), self.collect_rng,
+        name="collect_policy")
+    super().__init__(time_step_spec, action_spec, policy, collect_policy,
+                     train_sequence_length=train_sequence_length)
+
+  @property
+  def agent_ids(self) -> tuple:
+    return self.layout.agent_ids
+
+  @property
+  def num_agents(self) -> int:
+    return self.layout.num_agents
+
+  # ------------------------------------------------------------- subclass API
+  @abc.abstractmethod
+  def _behaviour_probs(self, observation: Dict[str, tf.Tensor],
+                       explore: bool) -> tf.Tensor:
+    """Action probabilities ``[B, N, A_max]`` for a batch of observations."""
+
+  @abc.abstractmethod
+  def _trainable_variables(self) -> Sequence[tf.Variable]:
+    """Variables that the default `_train` optimizes."""
+
+  def begin_iteration(self, episode: int) -> None:
+    """Called before each collection with the number of episodes so far."""
+    del episode
+
+  def scalars(self) -> Dict[str, float]:
+    """Extra values (schedules, ...) that the runner logs."""
+    return {}
+
+  def build_optimizers(self) -> None:
+    """Creates optimizer state now, so checkpoints restore it eagerly."""
+    if self._optimizer is not None:
+      self._optimizer.build(self._trainable_variables())
+
+  # -------------------------------------------------------------- TFAgent API
+  def _initialize(self):
+    return tf.no_op()
+
+  def _train(self, experience, weights=None):
+    variables = self._trainable_variables()
+    with tf.GradientTape() as tape:
+      loss_info = self._loss(experience, weights=weights, training=True)
+    gradients = tape.gradient(loss_info.loss, variables)
+    self._optimizer.apply_gradients(zip(gradients, variables))
+    self.train_step_counter.assign_add(1)
+    return loss_info

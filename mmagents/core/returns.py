@@ -1,0 +1,37 @@
+"""Return and mask computations on TF-Agents trajectories ``[B, T, ...]``."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+from tf_agents.trajectories import trajectory as trajectory_lib
+
+
+def valid_mask(experience: trajectory_lib.Trajectory) -> tf.Tensor:
+  """1.0 for real transitions, 0.0 for episode-boundary (LAST→FIRST) ones."""
+  return tf.cast(~experience.is_boundary(), tf.float32)
+
+
+def discounted_returns(rewards: tf.Tensor, episode_ends: tf.Tensor,
+                       gamma: float) -> tf.Tensor:
+  """Monte-Carlo returns G_t = r_t + γ G_{t+1}, restarting after episode ends.
+
+  Args:
+    rewards: ``[B, T, ...]`` rewards (a vector reward keeps its last axes).
+    episode_ends: bool ``[B, T]``, True where the transition ends an episode.
+    gamma: discount factor.
+
+  Returns:
+    Returns with the shape of `rewards`. Steps after the last episode end in
+    the batch get partial returns: collect whole episodes.
+  """
+  rewards = tf.convert_to_tensor(rewards, tf.float32)
+  continues = 1.0 - tf.cast(episode_ends, tf.float32)
+  extra = len(rewards.shape) - 2
+  continues = tf.reshape(continues, tf.concat(
+      [tf.shape(continues), tf.ones([extra], tf.int32)], 0))
+  time_major_r = tf.experimental.numpy.moveaxis(rewards, 1, 0)
+  time_major_c = tf.experimental.numpy.moveaxis(continues, 1, 0)
+  returns = tf.scan(lambda g, rc: rc[0] + gamma * rc[1] * g,
+                    (time_major_r, time_major_c),
+                    initializer=tf.zeros_like(time_major_r[0]), reverse=True)
+  return tf.experimental.numpy.moveaxis(returns, 0, 1)

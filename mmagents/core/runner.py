@@ -1,0 +1,283 @@
+"""The experiment loop shared by every on-policy launcher.
+
+One iteration = collect ``episodes_per_iteration`` whole episodes with the
+agent's collect policy through a TF-Agents `DynamicEpisodeDriver` into a
+`TFUniformReplayBuffer`, train once on them, clear the buffer; the whole
+iteration is one `tf.function` call. Every ``eval_interval`` episodes the
+agent's evaluation policy plays ``num_eval_episodes`` episodes on a separate
+environment; the row goes to ``metrics.jsonl`` and TensorBoard, then a
+checkpoint is saved that records how many rows exist. Restarting the same
+command restores the latest checkpoint (networks, optimizer, counters, policy
+and environment random states) and truncates rows written after it, so the
+file never loses or duplicates a row and the resumed run draws the same
+numbers as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.drivers import dynamic_episode_driver
+from tf_agents.environments import tf_py_environment
+from tf_agents.replay_buffers import tf_uniform_replay_buffer
+
+from environments import base as env_base
+from mmagents.core import agent as agent_lib
+from mmagents.core import experiment_io
+from mmagents.core import returns as returns_lib
+
+EnvFactory = Callable[[int], env_base.MultiAgentPyEnvironment]
+AgentFactory = Callable[[tf_py_environment.TFPyEnvironment,
+                         env_base.MultiAgentPyEnvironment],
+                        agent_lib.MultiAgentTFAgent]
+
+_EVAL_SEED_OFFSET = 10_007
+
+
+class NonFiniteLossError(RuntimeError):
+  """A loss became NaN or infinite; the run stopped without saving."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  """How long to train and how often to evaluate."""
+  root_dir: str
+  num_episodes: int
+  eval_interval: int
+  num_eval_episodes: int
+  seed: int = 0
+  episodes_per_iteration: int = 1
+  keep_checkpoints: int = 3
+  verbose: bool = True
+
+  def __post_init__(self):
+    for name in ("num_episodes", "eval_interval", "num_eval_episodes",
+                 "episodes_per_iteration", "keep_checkpoints"):
+      if getattr(self, name) < 1:
+        raise experiment_io.UsageError(
+            f"--{name} must be a positive integer, got {getattr(self, name)}")
+
+
+class Runner:
+  """Trains one agent on one environment with resume and metrics files."""
+
+  def __init__(self, name: str, env_factory: EnvFactory,
+               agent_factory: AgentFactory, config: RunConfig,
+               identity: Dict[str, Any]):
+    self.name = name
+    self.config = config
+    self.identity = dict(identity, launcher=name, seed=config.seed)
+    root = config.root_dir
+    experiment_io.prepare_root_dir(root)
+    self.resuming = experiment_io.check_identity(root, self.identity)
+    # Seeds Python, NumPy and TF (Keras initializers draw from Python's).
+    tf.keras.utils.set_random_seed(config.seed)
+    self.train_py = env_factory(config.seed)
+    self.eval_py = env_factory(config.seed + _EVAL_SEED_OFFSET)
+    self.train_env = tf_py_environment.TFPyEnvironment(self.train_py)
+    self.eval_env = tf_py_environment.TFPyEnvironment(self.eval_py)
+    self.agent = agent_factory(self.train_env, self.train_py)
+    self.agent.build_optimizers()
+
+    self._episode = tf.Variable(0, dtype=tf.int64, name="episode")
+    self._env_steps = tf.Variable(0, dtype=tf.int64, name="env_steps")
+    self._metrics_rows = tf.Variable(0, dtype=tf.int64, name="metrics_rows")
+    self._wall_s = tf.Variable(0.0, dtype=tf.float64, name="wall_s")
+    self._env_rng = tf.Variable("", dtype=tf.string, name="env_rng")
+    self._checkpoint = tf.train.Checkpoint(
+        agent=self.agent, episode=self._episode, env_steps=self._env_steps,
+        metrics_rows=self._metrics_rows, wall_s=self._wall_s,
+        env_rng=self._env_rng)
+    self._manager = tf.train.CheckpointManager(
+        self._checkpoint, os.path.join(root, "checkpoints"),
+        max_to_keep=config.keep_checkpoints)
+    self.metrics = experiment_io.MetricsLog(os.path.join(root, "metrics.jsonl"))
+    self._train_writer = tf.summary.create_file_writer(
+        os.path.join(root, "train"))
+    self._eval_writer = tf.summary.create_file_writer(os.path.join(root, "eval"))
+    self._iteration = tf.function(self._build_loop(
+        self.train_env, self.train_py, self.agent.collect_policy,
+        config.episodes_per_iteration, train=True))
+    self._evaluate = tf.function(self._build_loop(
+        self.eval_env, self.eval_py, self.agent.policy,
+        config.num_eval_episodes, train=False))
+
+  # ------------------------------------------------------------- building
+  def _build_loop(self, tf_env, py_env, policy, num_episodes: int,
+                  train: bool) -> Callable[[], tuple]:
+    """A function that plays `num_episodes` episodes (and trains on them)."""
+    buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
+        self.agent.collect_data_spec, batch_size=1,
+        max_length=num_episodes * (py_env.max_steps + 1))
+    driver = dynamic_episode_driver.DynamicEpisodeDriver(
+        tf_env, policy, observers=[buffer.add_batch],
+        num_episodes=num_episodes)
+
+    def loop():
+      driver.run(tf_env.reset())
+      experience = buffer.gather_all()
+      buffer.clear()
+      valid = returns_lib.valid_mask(experience)
+      steps = tf.cast(tf.reduce_sum(valid), tf.int64)
+      episode_returns = _episode_returns(experience)
+      loss = self.agent.train(experience).loss if train else tf.constant(0.0)
+      return loss, steps, episode_returns
+
+    return loop
+
+  # ------------------------------------------------------------ running
+  def run(self) -> Dict[str, Any]:
+    """Trains to `num_episodes` (resuming if possible); returns the summary."""
+    cfg = self.config
+    self._restore()
+    start, wall_offset = time.time(), float(self._wall_s.numpy())
+    wall = lambda: wall_offset + time.time() - start
+    losses: List[float] = []
+    train_returns: List[np.ndarray] = []
+    if int(self._metrics_rows.numpy()) == 0:
+      self._record(wall(), losses, train_returns)
+    episode = int(self._episode.numpy())
+    rate_start, rate_episode = time.time(), episode
+    while episode < cfg.num_episodes:
+      self.agent.begin_iteration(episode)
+      loss, steps, returns = self._iteration()
+      loss = float(loss.numpy())
+      if not math.isfinite(loss):
+        raise NonFiniteLossError(
+            f"non-finite loss ({loss}) at episode {episode}; stopped. The last "
+            f"good checkpoint is kept: {self._manager.latest_checkpoint}")
+      self.train_py.pop_finished_events()
+      losses.append(loss)
+      train_returns.extend(returns.numpy())
+      previous, episode = episode, episode + cfg.episodes_per_iteration
+      self._episode.assign(episode)
+      self._env_steps.assign_add(steps)
+      if (episode // cfg.eval_interval > previous // cfg.eval_interval
+          or episode >= cfg.num_episodes):
+        rate = (episode - rate_episode) / max(time.time() - rate_start, 1e-9)
+        self._record(wall(), losses, train_returns, rate)
+        losses, train_returns = [], []
+        rate_start, rate_episode = time.time(), episode
+    return self._write_summary(wall())
+
+  def _restore(self) -> None:
+    latest = self._manager.latest_checkpoint
+    if latest is None:
+      if self.metrics.rows():
+        raise experiment_io.UsageError(
+            f"{self.metrics.path} exists but there is no checkpoint; use a "
+            f"new --root_dir")
+      return
+    self._checkpoint.restore(latest).assert_existing_objects_matched()
+    states = json.loads(self._env_rng.numpy().decode())
+    self.train_py.set_rng_state(states["train"])
+    self.eval_py.set_rng_state(states["eval"])
+    self.metrics.truncate(int(self._metrics_rows.numpy()))
+    self._log(f"resumed from {latest} at episode {int(self._episode.numpy())}")
+
+  def _record(self, wall_s: float, losses: List[float],
+              train_returns: List[np.ndarray],
+              episodes_per_s: Optional[float] = None) -> None:
+    """Evaluates, appends a metrics row, logs it, then checkpoints."""
+    _, _, returns = self._evaluate()
+    returns = returns.numpy()                                   # [E, N]
+    events = _mean_events(self.eval_py.pop_finished_events())
+    collective = returns.sum(axis=1)
+    episode = int(self._episode.numpy())
+    row = {
+        "episode": episode,
+        "env_steps": int(self._env_steps.numpy()),
+        "wall_s": round(wall_s, 3),
+        "return_mean": float(collective.mean()),
+        "return_std": float(collective.std()),
+        "return_per_agent": returns.mean(axis=0).tolist(),
+        "events": events,
+    }
+    if losses:
+      row["loss"] = float(np.mean(losses))
+      row["train_return_mean"] = float(np.sum(train_returns, axis=1).mean())
+    row.update(self.agent.scalars())
+    self.metrics.append(row)
+    self._summaries(row, episodes_per_s)
+    self._metrics_rows.assign_add(1)
+    self._wall_s.assign(wall_s)
+    self._env_rng.assign(json.dumps({"train": self.train_py.get_rng_state(),
+                                     "eval": self.eval_py.get_rng_state()}))
+    self._manager.save(checkpoint_number=episode)
+    agents = " ".join(f"{r:+.2f}" for r in row["return_per_agent"])
+    rate = f" | {episodes_per_s:.0f} episodes/s" if episodes_per_s else ""
+    self._log(f"{self.name} | episode {episode}/{self.config.num_episodes} | "
+              f"env steps {row['env_steps']} | eval return "
+              f"{row['return_mean']:+.2f} (agents {agents}){rate}")
+
+  def _summaries(self, row: Dict[str, Any],
+                 episodes_per_s: Optional[float]) -> None:
+    step = row["episode"]
+    with self._eval_writer.as_default(step=step):
+      tf.summary.scalar("return_mean", row["return_mean"])
+      for agent_id, r in zip(self.agent.agent_ids, row["return_per_agent"]):
+        tf.summary.scalar(f"return/{agent_id}", r)
+      for name, value in row["events"].items():
+        for i, v in enumerate(np.ravel(value)):
+          tf.summary.scalar(f"events/{name}/{i}", v)
+    with self._train_writer.as_default(step=step):
+      for key in ("loss", "train_return_mean", *self.agent.scalars()):
+        if key in row:
+          tf.summary.scalar(key, row[key])
+      if episodes_per_s:
+        tf.summary.scalar("episodes_per_s", episodes_per_s)
+      tf.summary.scalar("env_steps", row["env_steps"])
+    self._train_writer.flush()
+    self._eval_writer.flush()
+
+  def _write_summary(self, wall_s: float) -> Dict[str, Any]:
+    rows = self.metrics.rows()
+    summary = {
+        "launcher": self.name,
+        "final": rows[-1] if rows else {},
+        "num_rows": len(rows),
+        "episodes": int(self._episode.numpy()),
+        "env_steps": int(self._env_steps.numpy()),
+        "wall_s": round(wall_s, 3),
+        "identity": self.identity,
+        "run_config": dataclasses.asdict(self.config),
+        "versions": experiment_io.versions(),
+    }
+    experiment_io.write_json(
+        os.path.join(self.config.root_dir, "summary.json"), summary)
+    self._log(f"done: {len(rows)} evaluations in "
+              f"{os.path.join(self.config.root_dir, 'metrics.jsonl')}; final "
+              f"eval return {summary['final'].get('return_mean', float('nan')):+.3f}")
+    return summary
+
+  def _log(self, message: str) -> None:
+    if self.config.verbose:
+      print(message, file=sys.stdout, flush=True)
+
+
+def _episode_returns(experience) -> tf.Tensor:
+  """Per-episode summed rewards ``[E, N]`` of a single-row buffer batch."""
+  valid = returns_lib.valid_mask(experience)[0]                 # [T]
+  rewards = experience.reward[0] * valid[:, None]               # [T, N]
+  ends = tf.cast(experience.is_last()[0], tf.int32)             # [T]
+  episode_index = tf.cumsum(ends, exclusive=True)
+  num_episodes = tf.reduce_sum(ends)
+  # Steps after the last episode end (a boundary) land in an extra segment.
+  sums = tf.math.unsorted_segment_sum(rewards, episode_index, num_episodes + 1)
+  return sums[:num_episodes]
+
+
+def _mean_events(finished: List[Dict[str, np.ndarray]]) -> Dict[str, Any]:
+  """Mean over episodes of each event counter, as JSON-friendly values."""
+  if not finished:
+    return {}
+  return {key: np.mean([e[key] for e in finished], axis=0).tolist()
+          for key in finished[0]}
