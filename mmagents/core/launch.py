@@ -9,10 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from typing import Callable, Sequence
 
 # Before TensorFlow loads: hide its C++ start-up noise (CUDA factories).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# AutoGraph compiles TF-Agents code that trips Python 3.8+ literal checks.
+warnings.filterwarnings("ignore", category=SyntaxWarning)
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags  # pylint: disable=g-import-not-at-top
@@ -65,7 +68,7 @@ def bad_input():
     raise experiment_io.UsageError(str(e)) from None
 
 
-def _parse_flags(argv: Sequence[str]):
+def parse_flags(argv: Sequence[str]):
   """absl flag parsing that reports errors in one line with exit code 2."""
   try:
     return FLAGS(argv)
@@ -91,4 +94,4 @@ def run(main: Callable[[Sequence[str]], None]) -> None:
       print(f"error: {e}", file=sys.stderr)
       sys.exit(1)
 
-  app.run(guarded, flags_parser=_parse_flags)
+  app.run(guarded, flags_parser=parse_flags)

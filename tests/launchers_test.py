@@ -1,0 +1,148 @@
+"""Every launcher end to end in a temp dir: smoke runs, bad input, crash resume.
+
+Launchers run as subprocesses, exactly as a user types them.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl.testing import absltest
+from absl.testing import parameterized
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--num_episodes=2", "--eval_interval=1", "--num_eval_episodes=1",
+        "--quiet"]
+
+
+def _launch(module, *args, timeout=120):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO,
+                        env=env, capture_output=True, text=True,
+                        timeout=timeout, check=False)
+
+
+def _rows(root):
+  with open(os.path.join(root, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f]
+
+
+def _error_lines(stderr):
+  """stderr lines of our own (TF-Agents' gym notice aside)."""
+  return [l for l in stderr.splitlines() if l.startswith("error:")
+          or "Traceback" in l]
+
+
+class LauncherSmokeTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ("pg_escape_room", "launchers.pg_escape_room", []),
+      ("pg_escape_room_32", "launchers.pg_escape_room",
+       ["--num_agents=3", "--min_at_lever=2"]),
+      ("pg_escape_room_asymmetric", "launchers.pg_escape_room",
+       ["--asymmetric"]),
+      ("pg_ipd", "launchers.pg_ipd", []))
+  def test_tiny_run_writes_the_file_contract(self, module, extra):
+    root = tempfile.mkdtemp()
+    result = _launch(module, f"--root_dir={root}", *TINY, *extra)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    rows = _rows(root)
+    self.assertEqual([r["episode"] for r in rows], [0, 1, 2])
+    self.assertTrue(all(r["loss"] == r["loss"] for r in rows[1:]))  # Finite.
+    with open(os.path.join(root, "summary.json")) as f:
+      summary = json.load(f)
+    self.assertEqual(summary["final"], rows[-1])
+    self.assertIn("learning_rate", summary["identity"]["method_config"])
+
+  def test_plot(self):
+    root = tempfile.mkdtemp()
+    runs = [os.path.join(root, f"s{s}") for s in range(2)]
+    for s, run in enumerate(runs):
+      self.assertEqual(_launch("launchers.pg_ipd", f"--root_dir={run}",
+                               f"--seed={s}", *TINY).returncode, 0)
+    out = os.path.join(root, "curve.png")
+    result = _launch("launchers.plot", f"--group=PG={root}/s*",
+                     "--metric=return_per_agent.1", f"--out={out}")
+    self.assertEqual(result.returncode, 0, result.stderr)
+    with open(out, "rb") as f:
+      self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+    bad = _launch("launchers.plot", f"--group=PG={root}/nothing*")
+    self.assertEqual(bad.returncode, 2)
+
+
+class BadInputTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ("m_not_below_n", "launchers.pg_escape_room", ["--min_at_lever=2"]),
+      ("zero_episodes", "launchers.pg_ipd", ["--num_episodes=0"]),
+      ("negative_eval", "launchers.pg_ipd", ["--num_eval_episodes=-1"]),
+      ("unknown_flag", "launchers.pg_ipd", ["--colour=red"]),
+      ("bad_hidden", "launchers.pg_ipd", ["--hidden_sizes=a"]),
+      ("bad_device", "launchers.pg_ipd", ["--device=tpu"]),
+      ("bad_lr", "launchers.pg_ipd", ["--learning_rate=-1"]),
+      ("no_root_dir", "launchers.pg_ipd", None))
+  def test_one_line_and_exit_2(self, module, extra):
+    args = ["--num_episodes=1"] + (
+        extra if extra is not None else ["--root_dir="])
+    if extra is not None:
+      args.insert(0, f"--root_dir={tempfile.mkdtemp()}/run")
+    result = _launch(module, *args)
+    self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+    self.assertLen(_error_lines(result.stderr), 1, result.stderr)
+
+  def test_unwritable_root_dir(self):
+    parent = tempfile.mkdtemp()
+    blocker = os.path.join(parent, "file")
+    open(blocker, "w").close()
+    result = _launch("launchers.pg_ipd", f"--root_dir={blocker}/run", *TINY)
+    self.assertEqual(result.returncode, 2)
+    self.assertIn("cannot write", result.stderr)
+
+  def test_other_experiment_in_root_dir_is_untouched(self):
+    root = tempfile.mkdtemp()
+    self.assertEqual(_launch("launchers.pg_ipd", f"--root_dir={root}",
+                             *TINY).returncode, 0)
+    before = open(os.path.join(root, "metrics.jsonl")).read()
+    result = _launch("launchers.pg_escape_room", f"--root_dir={root}", *TINY)
+    self.assertEqual(result.returncode, 2)
+    self.assertIn("different experiment", result.stderr)
+    self.assertEqual(open(os.path.join(root, "metrics.jsonl")).read(), before)
+
+
+class CrashResumeTest(absltest.TestCase):
+
+  def test_killed_run_resumes_without_losing_or_duplicating_rows(self):
+    args = ["--num_episodes=400", "--eval_interval=40",
+            "--num_eval_episodes=2", "--quiet", "--seed=3"]
+    reference = tempfile.mkdtemp()
+    self.assertEqual(_launch("launchers.pg_escape_room",
+                             f"--root_dir={reference}", *args).returncode, 0)
+    root = tempfile.mkdtemp()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "launchers.pg_escape_room",
+         f"--root_dir={root}", *args], cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics = os.path.join(root, "metrics.jsonl")
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+      if os.path.exists(metrics) and len(_rows(metrics[:-14])) >= 3:
+        break
+      time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_rows = len(_rows(root))
+    result = _launch("launchers.pg_escape_room", f"--root_dir={root}", *args)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "wall_s"}
+                          for r in rows]
+    self.assertLess(killed_rows, 11)
+    self.assertEqual(strip(_rows(root)), strip(_rows(reference)))
+
+
+if __name__ == "__main__":
+  absltest.main()

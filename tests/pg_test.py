@@ -1,0 +1,161 @@
+"""Math of the PG agent: returns, behaviour probabilities, loss, networks."""
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.environments import tf_py_environment
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from environments import escape_room
+from mmagents.agents import pg
+from mmagents.core import networks
+from mmagents.core import returns as returns_lib
+
+FIRST, MID, LAST = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
+
+
+def _agent(env, **config):
+  tf_env = tf_py_environment.TFPyEnvironment(env)
+  return pg.PolicyGradientAgent(tf_env.time_step_spec(), tf_env.action_spec(),
+                                env.agent_ids, pg.PGConfig(**config), seed=3)
+
+
+def _experience(env, step_types, actions, rewards):
+  """A [1, T] trajectory of ER(2, 1) with all agents at the start."""
+  t = len(step_types)
+  obs = np.tile(np.array([0, 1, 0, 0, 1, 0], np.float32), (1, t, 1))
+  step_types = np.array([step_types], np.int32)
+  next_types = np.roll(step_types, -1, axis=1)
+  next_types[0, -1] = FIRST
+  actions = np.array([actions], np.int32)
+  return trajectory.Trajectory(
+      step_type=tf.constant(step_types),
+      observation={a: tf.constant(obs) for a in env.agent_ids},
+      action={a: tf.constant(actions[..., i]) for i, a in
+              enumerate(env.agent_ids)},
+      policy_info=(),
+      next_step_type=tf.constant(next_types),
+      reward=tf.constant(np.array([rewards], np.float32)),
+      discount=tf.ones((1, t)))
+
+
+class ReturnsTest(tf.test.TestCase):
+
+  def test_discounted_returns_restart_at_episode_ends(self):
+    rewards = np.array([[[1., 0.], [2., 1.], [3., 0.], [0., 0.], [5., 2.]]])
+    ends = np.array([[False, False, True, False, True]])
+    g = 0.9
+    expected = np.array([[[1 + g * 2 + g * g * 3, g * 1], [2 + g * 3, 1.],
+                          [3., 0.], [0. + g * 5, g * 2], [5., 2.]]])
+    self.assertAllClose(returns_lib.discounted_returns(rewards, ends, g),
+                        expected)
+
+
+class BehaviourProbsTest(tf.test.TestCase):
+
+  def test_exploration_lower_bound_and_padding(self):
+    env = escape_room.AsymmetricEscapeRoom()     # 4 and 2 actions.
+    agent = _agent(env)
+    logits = tf.constant([[[2.0, 0.0, -1.0, 0.5], [1.0, -1.0, 7.0, 7.0]]])
+    probs = agent.layout.masked_probs(logits, tf.constant(0.2)).numpy()[0]
+    softmax0 = np.exp([2.0, 0.0, -1.0, 0.5]) / np.exp([2.0, 0.0, -1.0,
+                                                       0.5]).sum()
+    self.assertAllClose(probs[0], 0.8 * softmax0 + 0.2 / 4)
+    softmax1 = np.exp([1.0, -1.0]) / np.exp([1.0, -1.0]).sum()
+    self.assertAllClose(probs[1], np.r_[0.8 * softmax1 + 0.2 / 2, 0, 0])
+
+
+class LossTest(tf.test.TestCase):
+
+  def test_loss_with_uniform_policy_matches_hand_computation(self):
+    env = escape_room.EscapeRoom(2, 1)
+    agent = _agent(env, entropy_coeff=0.5, gamma=0.5, epsilon_start=0.3)
+    for w in agent.policy_net.trainable_variables:
+      w.assign(tf.zeros_like(w))                 # π = π̃ = uniform(1/3).
+    # Episode 1: 2 steps (+ boundary); episode 2: 1 step (+ boundary).
+    exp = _experience(env, [FIRST, MID, LAST, FIRST, LAST],
+                      [[1, 1], [0, 2], [1, 1], [0, 2], [0, 0]],
+                      [[0, 0], [-1, 10], [0, 0], [-1, 10], [0, 0]])
+    loss = agent.loss(exp).loss.numpy()
+    # Returns: ep1 t0 = 0.5 * [-1, 10], t1 = [-1, 10]; ep2 t0 = [-1, 10].
+    sum_returns = np.array([-0.5 - 1 - 1, 5 + 10 + 10])
+    log_p, entropy = np.log(1 / 3), np.log(3)
+    per_agent = (-log_p * sum_returns - 0.5 * 3 * entropy) / 2  # 2 episodes
+    self.assertAllClose(loss, per_agent.sum(), rtol=1e-5)
+
+  def test_loss_matches_numpy_reference_with_random_weights(self):
+    env = escape_room.EscapeRoom(2, 1)
+    agent = _agent(env, entropy_coeff=0.1, gamma=0.9, epsilon_start=0.25)
+    exp = _experience(env, [FIRST, MID, MID, LAST],
+                      [[2, 0], [1, 2], [0, 2], [1, 1]],
+                      [[-1, -1], [0, -1], [-1, 10], [0, 0]])
+    weights = [w.numpy() for w in agent.policy_net.layer_weights]
+    obs = np.array([0, 1, 0, 0, 1, 0], np.float32)
+    total = 0.0
+    for i in range(2):
+      h = obs
+      for k in range(0, len(weights), 2):
+        h = h @ weights[k][i] + weights[k + 1][i]
+        if k < len(weights) - 2:
+          h = np.maximum(h, 0)
+      p = np.exp(h - h.max())
+      p = 0.75 * p / p.sum() + 0.25 / 3
+      acts = [[2, 0], [1, 2], [0, 2]]
+      rew = np.array([[-1, -1], [0, -1], [-1, 10]], np.float64)[:, i]
+      g = np.array([rew[0] + .9 * rew[1] + .81 * rew[2], rew[1] + .9 * rew[2],
+                    rew[2]])
+      total += -sum(np.log(p[a[i]]) * g[t] for t, a in enumerate(acts))
+      total -= 0.1 * 3 * -(p * np.log(p)).sum()
+    self.assertAllClose(agent.loss(exp).loss.numpy(), total, rtol=1e-5)
+
+  def test_train_reduces_loss_direction_and_counts_steps(self):
+    env = escape_room.EscapeRoom(2, 1)
+    agent = _agent(env, learning_rate=0.1)
+    exp = _experience(env, [FIRST, LAST, FIRST],
+                      [[0, 2], [1, 1], [1, 1]], [[-1, 10], [0, 0], [0, 0]])
+    probs_before = agent.layout.masked_probs(
+        agent.policy_net(tf.constant([[[0, 1, 0, 0, 1, 0]] * 2], tf.float32)),
+        0.0).numpy()
+    agent.train(exp)
+    self.assertEqual(agent.train_step_counter.numpy(), 1)
+    probs_after = agent.layout.masked_probs(
+        agent.policy_net(tf.constant([[[0, 1, 0, 0, 1, 0]] * 2], tf.float32)),
+        0.0).numpy()
+    # Agent 1 was rewarded +10 for the door: its door probability rises.
+    self.assertGreater(probs_after[0, 1, 2], probs_before[0, 1, 2])
+
+  def test_epsilon_schedule(self):
+    config = pg.PGConfig(epsilon_start=0.5, epsilon_end=0.1,
+                         epsilon_episodes=100)
+    self.assertAllClose(pg.linear_epsilon(0, config), 0.5)
+    self.assertAllClose(pg.linear_epsilon(50, config), 0.3)
+    self.assertAllClose(pg.linear_epsilon(1000, config), 0.1)
+
+
+class StackedMLPTest(tf.test.TestCase):
+
+  def test_agents_are_independent_networks(self):
+    net = networks.StackedMLP(3, 4, (5,), 2)
+    x = tf.random.stateless_normal((6, 3, 4), seed=(1, 2))
+    out = net(x)
+    w = [v.numpy() for v in net.layer_weights]
+    for i in range(3):
+      h = np.maximum(x.numpy()[:, i] @ w[0][i] + w[1][i], 0)
+      self.assertAllClose(out[:, i], h @ w[2][i] + w[3][i], rtol=1e-5)
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(net(x)[:, 0])
+    grads = tape.gradient(loss, net.layer_weights)
+    for g in grads:
+      self.assertAllEqual(g[1:], tf.zeros_like(g[1:]))
+
+  def test_apply_with_explicit_weights_is_differentiable(self):
+    net = networks.StackedMLP(2, 3, (4,), 2)
+    x = tf.ones((1, 2, 3))
+    with tf.GradientTape() as tape:
+      shifted = [w - 0.1 for w in net.layer_weights]
+      out = tf.reduce_sum(networks.StackedMLP.apply(x, shifted))
+    self.assertNotIn(None, tape.gradient(out, net.layer_weights))
+
+
+if __name__ == "__main__":
+  tf.test.main()

@@ -1,0 +1,110 @@
+"""The experiment runner: metrics rows, resume, identity, non-finite losses."""
+
+import json
+import os
+import tempfile
+
+import tensorflow as tf
+from tf_agents.agents import tf_agent
+
+from environments import escape_room
+from mmagents.agents import pg
+from mmagents.core import experiment_io
+from mmagents.core import runner
+
+
+class NaNAfter(pg.PolicyGradientAgent):
+  """A PG agent whose loss turns NaN from train step `nan_step` on."""
+
+  nan_step = 30
+
+  def _loss(self, experience, weights=None, training=False):
+    info = super()._loss(experience, weights, training)
+    bad = self.train_step_counter >= self.nan_step
+    return tf_agent.LossInfo(
+        tf.where(bad, tf.constant(float("nan")), info.loss), info.extra)
+
+
+def _run(root, num_episodes=40, agent_cls=pg.PolicyGradientAgent, seed=0,
+         identity=None):
+  config = runner.RunConfig(root_dir=root, num_episodes=num_episodes,
+                            eval_interval=10, num_eval_episodes=3, seed=seed,
+                            verbose=False)
+
+  def make_agent(tf_env, py_env):
+    return agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
+                     py_env.agent_ids, pg.PGConfig(), seed=seed)
+
+  return runner.Runner(
+      "test", lambda s: escape_room.EscapeRoom(2, 1, seed=s), make_agent,
+      config, identity or {"env": "er21"}).run()
+
+
+def _rows(root):
+  with open(os.path.join(root, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f]
+
+
+def _without_wall(rows):
+  return [{k: v for k, v in r.items() if k != "wall_s"} for r in rows]
+
+
+class RunnerTest(tf.test.TestCase):
+
+  def test_rows_summary_and_tensorboard(self):
+    root = tempfile.mkdtemp()
+    summary = _run(root)
+    rows = _rows(root)
+    self.assertEqual([r["episode"] for r in rows], [0, 10, 20, 30, 40])
+    for key in ("env_steps", "wall_s", "return_mean", "return_per_agent",
+                "events", "epsilon"):
+      self.assertIn(key, rows[-1])
+    self.assertEqual(summary["final"], rows[-1])
+    with open(os.path.join(root, "summary.json")) as f:
+      self.assertEqual(json.load(f)["versions"]["tensorflow"], tf.__version__)
+    for sub in ("train", "eval", "checkpoints"):
+      self.assertNotEmpty(os.listdir(os.path.join(root, sub)))
+
+  def test_extending_a_run_equals_one_long_run(self):
+    whole, parts = tempfile.mkdtemp(), tempfile.mkdtemp()
+    _run(whole, num_episodes=40)
+    _run(parts, num_episodes=20)
+    _run(parts, num_episodes=40)
+    self.assertEqual(_without_wall(_rows(whole)), _without_wall(_rows(parts)))
+
+  def test_rows_after_the_checkpoint_are_dropped_on_resume(self):
+    root = tempfile.mkdtemp()
+    _run(root, num_episodes=20)
+    with open(os.path.join(root, "metrics.jsonl"), "a") as f:
+      f.write(json.dumps({"episode": 999}) + "\n")   # Crash after the write.
+    _run(root, num_episodes=30)
+    self.assertEqual([r["episode"] for r in _rows(root)], [0, 10, 20, 30])
+
+  def test_same_seed_same_numbers(self):
+    a, b = tempfile.mkdtemp(), tempfile.mkdtemp()
+    _run(a, num_episodes=20, seed=4)
+    _run(b, num_episodes=20, seed=4)
+    self.assertEqual(_without_wall(_rows(a)), _without_wall(_rows(b)))
+
+  def test_different_experiment_is_refused(self):
+    root = tempfile.mkdtemp()
+    _run(root, num_episodes=10)
+    with self.assertRaisesRegex(experiment_io.UsageError, "different"):
+      _run(root, num_episodes=10, identity={"env": "ipd"})
+
+  def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(self):
+    root = tempfile.mkdtemp()
+    with self.assertRaisesRegex(runner.NonFiniteLossError, "episode 30"):
+      _run(root, num_episodes=100, agent_cls=NaNAfter)
+    latest = tf.train.latest_checkpoint(os.path.join(root, "checkpoints"))
+    self.assertTrue(latest.endswith("-30"))
+    self.assertEqual([r["episode"] for r in _rows(root)], [0, 10, 20, 30])
+
+  def test_bad_run_config(self):
+    with self.assertRaises(experiment_io.UsageError):
+      runner.RunConfig(root_dir="x", num_episodes=0, eval_interval=1,
+                       num_eval_episodes=1)
+
+
+if __name__ == "__main__":
+  tf.test.main()
