@@ -27,9 +27,14 @@ def register(name: str,
   _REGISTRY[name] = factory
 
 
-def make(name: str, **kwargs) -> base.MultiAgentPyEnvironment:
-  """Builds environment `name`; a ValueError names the known ones."""
+def factory(name: str) -> Callable[..., base.MultiAgentPyEnvironment]:
+  """The constructor of environment `name`; a ValueError names known ones."""
   if name not in _REGISTRY:
     raise ValueError(f"unknown environment {name!r}; known: "
                      f"{', '.join(names())}")
-  return _REGISTRY[name](**kwargs)
+  return _REGISTRY[name]
+
+
+def make(name: str, **kwargs) -> base.MultiAgentPyEnvironment:
+  """Builds environment `name` with keyword arguments `kwargs`."""
+  return factory(name)(**kwargs)

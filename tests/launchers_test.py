@@ -45,7 +45,10 @@ class LauncherSmokeTest(parameterized.TestCase):
        ["--num_agents=3", "--min_at_lever=2"]),
       ("pg_escape_room_asymmetric", "launchers.pg_escape_room",
        ["--asymmetric"]),
-      ("pg_ipd", "launchers.pg_ipd", []))
+      ("pg_ipd", "launchers.pg_ipd", []),
+      ("train_generic", "launchers.train",
+       ["--env=escape_room", "--method=pg", "--env_arg=random_start=true",
+        "--hparam=hidden_sizes=8"]))
   def test_tiny_run_writes_the_file_contract(self, module, extra):
     root = tempfile.mkdtemp()
     result = _launch(module, f"--root_dir={root}", *TINY, *extra)
@@ -84,6 +87,10 @@ class BadInputTest(parameterized.TestCase):
       ("bad_hidden", "launchers.pg_ipd", ["--hidden_sizes=a"]),
       ("bad_device", "launchers.pg_ipd", ["--device=tpu"]),
       ("bad_lr", "launchers.pg_ipd", ["--learning_rate=-1"]),
+      ("unknown_env", "launchers.train", ["--env=chess", "--method=pg"]),
+      ("unknown_method", "launchers.train", ["--env=ipd", "--method=dqn"]),
+      ("unknown_env_arg", "launchers.train",
+       ["--env=ipd", "--method=pg", "--env_arg=size=3"]),
       ("no_root_dir", "launchers.pg_ipd", None))
   def test_one_line_and_exit_2(self, module, extra):
     args = ["--num_episodes=1"] + (
