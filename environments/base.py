@@ -149,7 +149,9 @@ class MultiAgentPyEnvironment(py_environment.PyEnvironment, abc.ABC):
     """Applies joint `actions` (int array, agent order).
 
     Returns:
-      ``(rewards, terminated)``: float array ``(num_agents,)`` and a bool.
+      ``(rewards, terminated)`` or ``(rewards, terminated, truncated)``: a
+      float array ``(num_agents,)`` and bools; ``truncated`` ends the episode
+      early without terminating it (a wrapped environment's own time limit).
       The hook updates ``self._events`` itself.
     """
 
@@ -162,11 +164,11 @@ class MultiAgentPyEnvironment(py_environment.PyEnvironment, abc.ABC):
   def _step(self, action: Mapping[str, np.ndarray]) -> ts.TimeStep:
     joint = np.fromiter((action[a] for a in self.agent_ids), dtype=np.int64,
                         count=self.num_agents)
-    rewards, terminated = self._transition(joint)
+    rewards, terminated, *truncated = self._transition(joint)
     self._step_count += 1
     rewards = np.asarray(rewards, dtype=np.float32)
     observation = self._observe()
-    timed_out = self._step_count >= self._max_steps
+    timed_out = self._step_count >= self._max_steps or any(truncated)
     if not (terminated or timed_out):
       return ts.transition(observation, rewards, outer_dims=())
     self.last_episode_events = self.get_info()
