@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, Dict
 
 from absl import flags
@@ -83,4 +84,13 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
                             py_env.agent_ids, config=method_config,
                             seed=FLAGS.seed)
 
-  return runner.Runner(name, make_env, make_agent, run_config, identity).run()
+  return runner.Runner(name, make_env, make_agent, run_config, identity,
+                       command_flags=_command_flags()).run()
+
+
+def _command_flags() -> Dict[str, Any]:
+  """Values of the launcher's own flags (absl's logging flags left out)."""
+  ours = ("launchers", "mmagents", sys.argv[0])
+  return {flag.name: flag.value
+          for module, module_flags in FLAGS.flags_by_module_dict().items()
+          if module.startswith(ours) for flag in module_flags}

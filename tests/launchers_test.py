@@ -60,6 +60,8 @@ class LauncherSmokeTest(parameterized.TestCase):
       summary = json.load(f)
     self.assertEqual(summary["final"], rows[-1])
     self.assertIn("learning_rate", summary["identity"]["method_config"])
+    self.assertEqual(summary["flags"]["root_dir"], root)
+    self.assertEqual(summary["flags"]["num_episodes"], 2)
 
   def test_plot(self):
     root = tempfile.mkdtemp()

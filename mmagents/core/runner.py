@@ -71,9 +71,11 @@ class Runner:
 
   def __init__(self, name: str, env_factory: EnvFactory,
                agent_factory: AgentFactory, config: RunConfig,
-               identity: Dict[str, Any]):
+               identity: Dict[str, Any],
+               command_flags: Optional[Dict[str, Any]] = None):
     self.name = name
     self.config = config
+    self.command_flags = command_flags or {}
     self.identity = dict(identity, launcher=name, seed=config.seed)
     root = config.root_dir
     experiment_io.prepare_root_dir(root)
@@ -249,6 +251,7 @@ class Runner:
         "wall_s": round(wall_s, 3),
         "identity": self.identity,
         "run_config": dataclasses.asdict(self.config),
+        "flags": self.command_flags,
         "versions": experiment_io.versions(),
     }
     experiment_io.write_json(
