@@ -2,7 +2,9 @@
 
 import numpy as np
 import tensorflow as tf
+from tf_agents.drivers import py_driver
 from tf_agents.environments import tf_py_environment
+from tf_agents.policies import py_tf_eager_policy
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
@@ -130,6 +132,33 @@ class LossTest(tf.test.TestCase):
     self.assertAllClose(pg.linear_epsilon(0, config), 0.5)
     self.assertAllClose(pg.linear_epsilon(50, config), 0.3)
     self.assertAllClose(pg.linear_epsilon(1000, config), 0.1)
+
+
+class PolicyTest(tf.test.TestCase):
+
+  def test_policies_drive_a_py_driver(self):
+    env = escape_room.EscapeRoom(3, 2, seed=0)
+    agent = _agent(env)
+    for policy in (agent.policy, agent.collect_policy):
+      trajectories = []
+      driver = py_driver.PyDriver(
+          env, py_tf_eager_policy.PyTFEagerPolicy(policy, use_tf_function=True),
+          observers=[trajectories.append], max_episodes=3)
+      driver.run(env.reset())
+      self.assertEqual(sum(t.is_last() for t in trajectories), 3)
+      for t in trajectories:
+        self.assertCountEqual(t.action, env.agent_ids)
+        self.assertTrue(all(0 <= t.action[a] <= 2 for a in env.agent_ids))
+
+  def test_eval_and_collect_draw_from_separate_streams(self):
+    env = escape_room.EscapeRoom(2, 1)
+    agent = _agent(env)
+    state = agent.collect_rng.state.numpy().copy()
+    step = tf_py_environment.TFPyEnvironment(env).reset()
+    agent.policy.action(step)
+    self.assertAllEqual(agent.collect_rng.state, state)
+    agent.collect_policy.action(step)
+    self.assertNotAllEqual(agent.collect_rng.state, state)
 
 
 class StackedMLPTest(tf.test.TestCase):
