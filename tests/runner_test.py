@@ -80,6 +80,14 @@ class RunnerTest(tf.test.TestCase):
     _run(root, num_episodes=30)
     self.assertEqual([r["episode"] for r in _rows(root)], [0, 10, 20, 30])
 
+  def test_crash_before_the_first_checkpoint_starts_over(self):
+    root = tempfile.mkdtemp()
+    _run(root, num_episodes=10)
+    for name in os.listdir(os.path.join(root, "checkpoints")):
+      os.remove(os.path.join(root, "checkpoints", name))
+    _run(root, num_episodes=10)
+    self.assertEqual([r["episode"] for r in _rows(root)], [0, 10])
+
   def test_same_seed_same_numbers(self):
     a, b = tempfile.mkdtemp(), tempfile.mkdtemp()
     _run(a, num_episodes=20, seed=4)

@@ -93,6 +93,9 @@ class MetricsLog:
     rows = self.rows()
     if len(rows) == num_rows:
       return
+    if num_rows == 0:
+      os.remove(self.path)
+      return
     if len(rows) < num_rows:
       raise UsageError(f"{self.path} has {len(rows)} rows but the checkpoint "
                        f"expects {num_rows}; it was edited or truncated")

@@ -173,10 +173,7 @@ class Runner:
   def _restore(self) -> None:
     latest = self._manager.latest_checkpoint
     if latest is None:
-      if self.metrics.rows():
-        raise experiment_io.UsageError(
-            f"{self.metrics.path} exists but there is no checkpoint; use a "
-            f"new --root_dir")
+      self.metrics.truncate(0)  # Rows of a start that never checkpointed.
       return
     self._checkpoint.restore(latest).assert_existing_objects_matched()
     states = json.loads(self._env_rng.numpy().decode())
