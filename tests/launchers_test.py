@@ -79,6 +79,18 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(bad.returncode, 2)
 
 
+class BenchmarkSmokeTest(absltest.TestCase):
+
+  def test_env_throughput_prints_ratios(self):
+    result = _launch("benchmarks.env_throughput", "--steps=50", "--repeats=1",
+                     "--batch=2")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    rows = [l for l in result.stdout.splitlines() if l.startswith(("escape",
+                                                                   "ipd"))]
+    self.assertLen(rows, 6)
+    self.assertGreater(float(rows[0].split()[-1]), 0.0)
+
+
 class BadInputTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
