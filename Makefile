@@ -3,11 +3,13 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-DEMO_DIR ?= runs/demo_pg_er21
+DEMO_DIR ?= runs/demo_er21
 
-.PHONY: setup test pytest demo benchmark clean
+.PHONY: setup toolchain test pytest demo benchmark clean
 
-setup: $(VENV)/.installed third_party/python_toolchain/BUILD
+# Idempotent: the venv is built once (again when setup.py changes); the
+# Bazel Python toolchain is rewritten each time, so a moved checkout works.
+setup: $(VENV)/.installed toolchain
 
 $(VENV)/.installed: setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,17 +17,18 @@ $(VENV)/.installed: setup.py
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-third_party/python_toolchain/BUILD: third_party/python_toolchain/BUILD.tpl tools/gen_python_toolchain.sh
+toolchain: $(VENV)/.installed
 	tools/gen_python_toolchain.sh $(PY)
 
-# Every Bazel py_test; the last line is "N passed, N failed".
+# Every Bazel py_test; the last line is "N passed, N failed" (test targets).
 test: setup
 	@command -v bazel >/dev/null || { apt-get update -q && apt-get install -y -q bazel-bootstrap bazel-rules-java; }
-	set -o pipefail; bazel test //... 2>&1 | $(PY) tools/bazel_summary.py
+	set -o pipefail; targets="$$(bazel query --keep_going 'tests(//...)' 2>/dev/null || true)"; \
+	    bazel test //... 2>&1 | $(PY) tools/bazel_summary.py $$targets
 
 # The same tests under pytest.
 pytest: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest tests -q
 
 # PG on Escape Room ER(2,1): trains 10k episodes (about a minute), then plots.
 demo: setup
@@ -39,5 +42,5 @@ benchmark: setup
 	$(PY) -m benchmarks.env_throughput
 
 clean:
-	-bazel clean
-	rm -rf $(VENV) runs *.egg-info third_party/python_toolchain/BUILD
+	-command -v bazel >/dev/null && bazel clean
+	rm -rf $(VENV) *.egg-info third_party/python_toolchain/BUILD

@@ -1,28 +1,34 @@
 """Adapters between our environment contract and PettingZoo / gymnasium.
 
-* `ToPettingZoo`: any `MultiAgentPyEnvironment` as a PettingZoo `ParallelEnv`
-  (passes `pettingzoo.test.parallel_api_test`), for tools and baselines that
-  speak PettingZoo.
+* `PettingZooParallelEnv`: any `MultiAgentPyEnvironment` as a PettingZoo
+  `ParallelEnv` (passes `pettingzoo.test.parallel_api_test` and
+  `parallel_seed_test`), for tools and baselines that speak PettingZoo.
 * `FromPettingZoo`: a PettingZoo `ParallelEnv` with Discrete action spaces as
   a `MultiAgentPyEnvironment`, so our agents and runner can train on it; and
   `from_gymnasium` for a single-agent gymnasium environment.
 
+Spaces map as follows. Our scalar bounded int specs are `Discrete` and every
+other spec a `Box`; the other way, `Discrete` actions become scalar int64
+specs counted from 0, `Discrete` observations one-hot float32 vectors (our
+observations are float32 arrays) and `Box` observations float32 specs.
+
 Our agent ids are ``agent_0 ... agent_{N-1}``; `FromPettingZoo` maps them to
 the wrapped environment's `possible_agents` in order (``source_agents``).
-Agents that leave a PettingZoo episode early get zero observations and
-rewards until it ends, and their actions are not passed on.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import gymnasium
 import numpy as np
 from pettingzoo.utils import env as pz_env
+from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 
 from environments import base
+
+RENDER_MODE = "rgb_array"
 
 
 def spec_to_space(spec: array_spec.ArraySpec) -> gymnasium.Space:
@@ -40,7 +46,7 @@ def spec_to_space(spec: array_spec.ArraySpec) -> gymnasium.Space:
 
 
 def space_to_spec(space: gymnasium.Space, name: str) -> array_spec.ArraySpec:
-  """Array spec of a Box or Discrete space (Discrete observations one-hot)."""
+  """Observation spec of a Box or Discrete space (Discrete one-hot)."""
   if isinstance(space, gymnasium.spaces.Discrete):
     return array_spec.BoundedArraySpec((int(space.n),), np.float32, 0.0, 1.0,
                                        name=name)
@@ -50,11 +56,13 @@ def space_to_spec(space: gymnasium.Space, name: str) -> array_spec.ArraySpec:
     if np.all(np.isfinite(low)) and np.all(np.isfinite(high)):
       return array_spec.BoundedArraySpec(space.shape, np.float32, low, high,
                                          name=name)
+    # Sampling needs finite bounds, so (partly) unbounded boxes are unbounded.
     return array_spec.ArraySpec(space.shape, np.float32, name=name)
   raise ValueError(f"{name}: unsupported space {space}; use Box or Discrete")
 
 
 def _encode(space: gymnasium.Space, value: Any) -> np.ndarray:
+  """A source observation as the float32 array `space_to_spec` describes."""
   if isinstance(space, gymnasium.spaces.Discrete):
     out = np.zeros(int(space.n), np.float32)
     out[int(value) - int(space.start)] = 1.0
@@ -62,18 +70,34 @@ def _encode(space: gymnasium.Space, value: Any) -> np.ndarray:
   return np.asarray(value, np.float32).reshape(space.shape)
 
 
-class ToPettingZoo(pz_env.ParallelEnv):
-  """A `MultiAgentPyEnvironment` behind PettingZoo's parallel API."""
+def _renders(env: py_environment.PyEnvironment) -> bool:
+  """Whether `env` overrides `PyEnvironment.render` (which only raises)."""
+  return type(env).render is not py_environment.PyEnvironment.render
+
+
+class PettingZooParallelEnv(pz_env.ParallelEnv):
+  """A `MultiAgentPyEnvironment` behind PettingZoo's parallel API.
+
+  The episode ends (``agents`` empties) on the wrapped environment's LAST
+  step: discount 0 is a termination, any other discount a truncation. Then
+  `step` raises until `reset`, so our environment's auto-reset never runs
+  behind PettingZoo's back. `reset(seed=s)` calls ``env.seed(s)``.
+  """
 
   def __init__(self, env: base.MultiAgentPyEnvironment,
                render_mode: Optional[str] = None):
+    """Wraps `env`; `render_mode` is None or "rgb_array" (if `env` renders)."""
     self.env = env
+    modes = [RENDER_MODE] if _renders(env) else []
+    if render_mode is not None and render_mode not in modes:
+      raise ValueError(f"render_mode {render_mode!r} not in {modes}")
     self.render_mode = render_mode
-    self.metadata = {"name": type(env).__name__, "render_modes": ["rgb_array"],
+    self.metadata = {"name": type(env).__name__, "render_modes": modes,
                      "is_parallelizable": True}
     self.possible_agents = list(env.agent_ids)
     self.agents = []
     obs_spec, act_spec = env.observation_spec(), env.action_spec()
+    # Built once: the API test wants the same space object on every call.
     self._obs_spaces = {a: spec_to_space(obs_spec[a])
                         for a in self.possible_agents}
     self._act_spaces = {a: spec_to_space(act_spec[a])
@@ -81,7 +105,7 @@ class ToPettingZoo(pz_env.ParallelEnv):
     self._act_dtypes = {a: act_spec[a].dtype for a in self.possible_agents}
     if env.has_state:
       self.state_space = spec_to_space(obs_spec[base.STATE_KEY])
-    self._observation = None
+    self._observation: Dict[str, np.ndarray] = {}
 
   def observation_space(self, agent: str) -> gymnasium.Space:
     return self._obs_spaces[agent]
@@ -90,8 +114,8 @@ class ToPettingZoo(pz_env.ParallelEnv):
     return self._act_spaces[agent]
 
   def reset(self, seed: Optional[int] = None,
-            options: Optional[dict] = None):
-    del options
+            options: Optional[dict] = None) -> Tuple[dict, dict]:
+    del options  # Our environments take none.
     if seed is not None:
       self.env.seed(seed)
     first = self.env.reset()
@@ -99,49 +123,73 @@ class ToPettingZoo(pz_env.ParallelEnv):
     self._observation = first.observation
     return self._agent_obs(), {a: {} for a in self.agents}
 
-  def step(self, actions: Dict[str, Any]):
+  def step(self, actions: Dict[str, Any]) -> Tuple[dict, dict, dict, dict,
+                                                   dict]:
     if not self.agents:
-      raise RuntimeError("step() after the episode ended: call reset()")
+      raise RuntimeError("step() without a live episode: call reset()")
+    missing = [a for a in self.agents if a not in actions]
+    if missing:
+      raise KeyError(f"no actions for {missing}")
     joint = {a: np.asarray(actions[a], self._act_dtypes[a])
              for a in self.possible_agents}
     step = self.env.step(joint)
     self._observation = step.observation
     done = bool(step.is_last())
     terminated = done and float(step.discount) == 0.0
-    observations = self._agent_obs()
     rewards = {a: float(step.reward[i]) for i, a in enumerate(self.agents)}
     terminations = {a: terminated for a in self.agents}
     truncations = {a: done and not terminated for a in self.agents}
     infos = {a: {} for a in self.agents}
     if done:
       self.agents = []
-    return observations, rewards, terminations, truncations, infos
+    return self._agent_obs(), rewards, terminations, truncations, infos
 
   def state(self) -> np.ndarray:
     if not self.env.has_state:
       raise NotImplementedError(f"{type(self.env).__name__} has no state")
-    return self._observation[base.STATE_KEY]
+    return np.array(self._observation[base.STATE_KEY])
 
-  def render(self):
-    return self.env.render()
+  def render(self) -> Optional[np.ndarray]:
+    """An RGB frame, or None (with a warning) when `render_mode` is None."""
+    if self.render_mode is None:
+      gymnasium.logger.warn("render() without a render_mode returns None")
+      return None
+    return self.env.render(self.render_mode)
 
-  def close(self):
+  def close(self) -> None:
     self.env.close()
 
   def _agent_obs(self) -> Dict[str, np.ndarray]:
-    return {a: self._observation[a] for a in self.possible_agents}
+    # Copies: environments may return views of their internal buffers.
+    return {a: np.array(self._observation[a]) for a in self.possible_agents}
+
+
+# The name of the first version of this module.
+ToPettingZoo = PettingZooParallelEnv
 
 
 class FromPettingZoo(base.MultiAgentPyEnvironment):
   """A PettingZoo `ParallelEnv` (Discrete actions) under our contract.
 
-  ``terminations`` of all live agents end the episode as a termination;
-  ``truncations`` (or reaching ``max_steps``) end it as a truncation, which
-  keeps the discount so values bootstrap.
+  When all live agents terminate the episode ends as a termination
+  (discount 0); a truncation of any agent, all agents leaving, or reaching
+  ``max_steps`` ends it as a truncation, which keeps the discount so values
+  bootstrap. Auto-reset is on, as in every `MultiAgentPyEnvironment`.
+
+  Every reset reseeds the source with ``reset(seed=...)``, a seed drawn from
+  our generator, so `seed()` and `get_rng_state()` / `set_rng_state()` make
+  episodes reproducible and resumable at episode boundaries.
+
+  Our contract wants every agent in every step. Agents should therefore stay
+  alive for the whole episode; one that leaves early gets zero observations
+  and rewards until the episode ends, its actions are dropped, and its
+  termination is not seen by value targets (the episode may still end as a
+  truncation).
   """
 
   def __init__(self, parallel_env: pz_env.ParallelEnv, max_steps: int,
                seed: Optional[int] = None):
+    """Wraps `parallel_env`, cutting episodes at `max_steps` steps."""
     self.source = parallel_env
     self.source_agents = list(parallel_env.possible_agents)
     super().__init__(len(self.source_agents), max_steps, seed=seed,
@@ -153,11 +201,13 @@ class FromPettingZoo(base.MultiAgentPyEnvironment):
     for agent, space in zip(self.source_agents, self._act_spaces):
       if not isinstance(space, gymnasium.spaces.Discrete):
         raise ValueError(f"{agent}: only Discrete action spaces, got {space}")
-    self._obs: Dict[str, Any] = {}
+    self._obs_specs = [space_to_spec(s, a)
+                       for s, a in zip(self._obs_spaces, self.agent_ids)]
+    self._source_obs: Dict[str, Any] = {}
     self._live: list = []
 
   def _agent_observation_spec(self, index: int) -> array_spec.ArraySpec:
-    return space_to_spec(self._obs_spaces[index], self.agent_ids[index])
+    return self._obs_specs[index]
 
   def _agent_action_spec(self, index: int) -> array_spec.BoundedArraySpec:
     return array_spec.BoundedArraySpec(
@@ -169,17 +219,17 @@ class FromPettingZoo(base.MultiAgentPyEnvironment):
 
   def _reset_state(self) -> base.Events:
     seed = int(self._rng.integers(2**31 - 1))
-    self._obs, _ = self.source.reset(seed=seed)
+    self._source_obs, _ = self.source.reset(seed=seed)
     self._live = list(self.source.agents)
-    return {"episode_return": np.zeros(self.num_agents)}
+    return {"episode_return": np.zeros(self.num_agents, np.float32)}
 
   def _observe(self) -> Dict[str, np.ndarray]:
     obs = {}
-    for i, (name, space) in enumerate(zip(self.source_agents,
-                                          self._obs_spaces)):
+    for i, name in enumerate(self.source_agents):
       obs[self.agent_ids[i]] = (
-          _encode(space, self._obs[name]) if name in self._obs else
-          np.zeros(self._agent_observation_spec(i).shape, np.float32))
+          _encode(self._obs_spaces[i], self._source_obs[name])
+          if name in self._source_obs else
+          np.zeros(self._obs_specs[i].shape, np.float32))
     if self.has_state:
       obs[base.STATE_KEY] = _encode(self.source.state_space,
                                     self.source.state())
@@ -189,18 +239,16 @@ class FromPettingZoo(base.MultiAgentPyEnvironment):
     joint = {name: int(actions[i]) + int(self._act_spaces[i].start)
              for i, name in enumerate(self.source_agents)
              if name in self._live}
-    self._obs, rewards, terms, truncs, _ = self.source.step(joint)
+    self._source_obs, rewards, terms, truncs, _ = self.source.step(joint)
     reward = np.array([rewards.get(a, 0.0) for a in self.source_agents],
                       np.float32)
     self._events["episode_return"] += reward
-    ended = [a for a in self._live if terms.get(a) or truncs.get(a)]
-    terminated = bool(self._live) and all(terms.get(a, False)
-                                          for a in self._live)
+    terminated = all(terms.get(a, False) for a in self._live)
     truncated = any(truncs.get(a, False) for a in self._live)
-    self._live = [a for a in self._live if a not in ended]
-    if not self._live and not terminated:
-      truncated = True
-    return reward, terminated, truncated and not terminated
+    self._live = [a for a in self._live
+                  if not (terms.get(a, False) or truncs.get(a, False))]
+    truncated = (truncated or not self._live) and not terminated
+    return reward, terminated, truncated
 
 
 class _SingleAgentParallel(pz_env.ParallelEnv):
@@ -212,11 +260,11 @@ class _SingleAgentParallel(pz_env.ParallelEnv):
     self.agents = []
     self.metadata = dict(getattr(env, "metadata", {}))
 
-  def observation_space(self, agent):
+  def observation_space(self, agent: str) -> gymnasium.Space:
     del agent
     return self.env.observation_space
 
-  def action_space(self, agent):
+  def action_space(self, agent: str) -> gymnasium.Space:
     del agent
     return self.env.action_space
 
@@ -232,6 +280,9 @@ class _SingleAgentParallel(pz_env.ParallelEnv):
       self.agents = []
     return ({"agent_0": obs}, {"agent_0": reward},
             {"agent_0": terminated}, {"agent_0": truncated}, {"agent_0": info})
+
+  def close(self):
+    self.env.close()
 
 
 def from_gymnasium(env: gymnasium.Env, max_steps: int,

@@ -1,4 +1,9 @@
-"""Every test file has a Bazel py_test and every launcher a py_binary."""
+"""Every module has its Bazel target, so a missing target fails the suite.
+
+Reads the source tree itself (found through tests/BUILD, a symlink in Bazel's
+runfiles), not the runfiles, which hold only declared files; the BUILD target
+is tagged "external" so Bazel never caches this test. No TensorFlow import.
+"""
 
 import glob
 import os
@@ -6,30 +11,84 @@ import re
 
 from absl.testing import absltest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGES = ("benchmarks", "environments", "launchers", "mmagents", "tests")
+_RULE = re.compile(r"^(\w+)\(\n(.*?)^\)", re.M | re.S)
+_MAIN_BLOCK = re.compile(r"^if __name__ == .__main__.:", re.M)
 
 
-def _targets(build_file: str, rule: str) -> set:
-  with open(os.path.join(REPO, build_file)) as f:
+def _repo() -> str:
+  here = os.path.dirname(os.path.abspath(__file__))
+  return os.path.dirname(os.path.dirname(
+      os.path.realpath(os.path.join(here, "BUILD"))))
+
+
+def _rules(package_dir: str) -> dict:
+  """Maps target name to (rule kind, rule body) for one BUILD file."""
+  with open(os.path.join(package_dir, "BUILD")) as f:
     text = f.read()
-  return set(re.findall(rule + r'\(\s*name = "([^"]+)"', text))
+  rules = {}
+  for kind, body in _RULE.findall(text):
+    name = re.search(r'\bname = "([^"]+)"', body)
+    if name:
+      rules[name.group(1)] = (kind, body)
+  return rules
+
+
+def _modules(package_dir: str) -> list:
+  return sorted(os.path.basename(p)[:-3]
+                for p in glob.glob(os.path.join(package_dir, "*.py"))
+                if not p.endswith("__init__.py"))
 
 
 class BuildFilesTest(absltest.TestCase):
 
+  def setUp(self):
+    super().setUp()
+    self.repo = _repo()
+
   def test_every_test_file_is_a_py_test(self):
-    files = {os.path.basename(p)[:-3]
-             for p in glob.glob(os.path.join(REPO, "tests", "*_test.py"))}
-    self.assertNotEmpty(files)
-    self.assertEqual(files - _targets("tests/BUILD", "py_test"), set())
+    tests_dir = os.path.join(self.repo, "tests")
+    rules = _rules(tests_dir)
+    tests = [m for m in _modules(tests_dir) if m.endswith("_test")]
+    self.assertIn("build_files_test", tests)
+    missing = [t for t in tests if rules.get(t, ("", ""))[0] != "py_test"
+               or f'main = "{t}.py"' not in rules[t][1]]
+    self.assertEqual(missing, [], "tests/BUILD lacks these py_test targets "
+                     "(name = file stem, main = the file)")
 
   def test_every_launcher_is_a_py_binary(self):
-    files = {os.path.basename(p)[:-3]
-             for p in glob.glob(os.path.join(REPO, "launchers", "*.py"))}
-    launchers = files - {"__init__", "common"}
-    self.assertNotEmpty(launchers)
-    self.assertEqual(launchers - _targets("launchers/BUILD", "py_binary"),
-                     set())
+    launchers_dir = os.path.join(self.repo, "launchers")
+    rules = _rules(launchers_dir)
+    launchers = []
+    for module in _modules(launchers_dir):
+      with open(os.path.join(launchers_dir, module + ".py")) as f:
+        if _MAIN_BLOCK.search(f.read()):  # Helpers (common.py) are libraries.
+          launchers.append(module)
+    self.assertIn("pg_escape_room", launchers)
+    missing = [m for m in launchers
+               if rules.get(m, ("", ""))[0] != "py_binary"]
+    self.assertEqual(missing, [], "launchers/BUILD lacks these py_binary")
+
+  def test_every_module_is_in_a_build_file(self):
+    missing = []
+    for top in PACKAGES:
+      for package_dir, dirs, _ in os.walk(os.path.join(self.repo, top)):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "__"))]
+        if not os.path.exists(os.path.join(package_dir, "__init__.py")):
+          continue
+        package = os.path.relpath(package_dir, self.repo)
+        build = os.path.join(package_dir, "BUILD")
+        if not os.path.exists(build):
+          missing.append(f"{package}/BUILD")
+          continue
+        with open(build) as f:
+          text = f.read()
+        if 'glob(["*.py"]' in text:
+          continue
+        missing += [f"{package}/{m}.py"
+                    for m in _modules(package_dir) + ["__init__"]
+                    if f'"{m}.py"' not in text]
+    self.assertEqual(missing, [], "no BUILD target lists these files")
 
 
 if __name__ == "__main__":
