@@ -6,12 +6,15 @@ from typing import Callable, Dict
 
 from environments import base
 from environments import escape_room
+from environments import give_reward
 from environments import ipd
 
 _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "escape_room": escape_room.EscapeRoom,
     "escape_room_asymmetric": escape_room.AsymmetricEscapeRoom,
+    "escape_room_give": give_reward.escape_room_give,
     "ipd": ipd.IteratedPrisonersDilemma,
+    "ipd_give": give_reward.ipd_give,
 }
 
 

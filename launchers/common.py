@@ -46,6 +46,59 @@ def pg_config_from_flags():
       epsilon_end=FLAGS.epsilon_end, epsilon_episodes=FLAGS.epsilon_episodes)
 
 
+def define_escape_room_flags() -> None:
+  """ER(N, M) flags; ``--n_agents``/``--m_required`` are aliases."""
+  flags.DEFINE_integer("num_agents", 2, "N: number of agents.")
+  flags.DEFINE_alias("n_agents", "num_agents")
+  flags.DEFINE_integer("min_at_lever", 1,
+                       "M: lever pullers that open the door.")
+  flags.DEFINE_alias("m_required", "min_at_lever")
+  flags.DEFINE_integer("max_steps", 5, "Episode length limit.")
+  flags.DEFINE_bool("random_start", False, "Draw start positions uniformly.")
+
+
+def escape_room_kwargs() -> Dict[str, Any]:
+  """Environment arguments from the `define_escape_room_flags` flags."""
+  return {"num_agents": FLAGS.num_agents, "min_at_lever": FLAGS.min_at_lever,
+          "max_steps": FLAGS.max_steps, "random_start": FLAGS.random_start}
+
+
+def define_lio_flags(defaults) -> None:
+  """LIO flags (the PG ones plus the incentive function's) with `defaults`."""
+  define_pg_flags(defaults)
+  flags.DEFINE_list("incentive_hidden_sizes",
+                    [str(h) for h in defaults.incentive_hidden_sizes],
+                    "Incentive function MLP hidden layer sizes.")
+  flags.DEFINE_float("incentive_learning_rate",
+                     defaults.incentive_learning_rate,
+                     "Adam learning rate α_η of the incentive functions.")
+  flags.DEFINE_float("max_incentive", defaults.max_incentive,
+                     "R_max: incentives lie in [0, R_max].")
+  flags.DEFINE_float("cost_coeff", defaults.cost_coeff,
+                     "α: weight of the L1 incentive cost (Eq. 5.5).")
+  flags.DEFINE_float("cost_learning_rate", defaults.cost_learning_rate,
+                     "Adam learning rate of the cost term; 0 puts the cost "
+                     "into the incentive loss instead.")
+  flags.DEFINE_bool("observe_given", defaults.observe_given,
+                    "Agents observe the incentives they gave this episode.")
+
+
+def lio_config_from_flags():
+  from mmagents.lio import agent as lio  # pylint: disable=g-import-not-at-top
+  base = pg_config_from_flags()
+  try:
+    incentive_hidden = tuple(int(h) for h in FLAGS.incentive_hidden_sizes)
+  except ValueError:
+    raise ValueError(f"--incentive_hidden_sizes must be integers, got "
+                     f"{FLAGS.incentive_hidden_sizes}") from None
+  return lio.LIOConfig(
+      **dataclasses.asdict(base), incentive_hidden_sizes=incentive_hidden,
+      incentive_learning_rate=FLAGS.incentive_learning_rate,
+      max_incentive=FLAGS.max_incentive, cost_coeff=FLAGS.cost_coeff,
+      cost_learning_rate=FLAGS.cost_learning_rate,
+      observe_given=FLAGS.observe_given)
+
+
 def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
                method_name: str, method_config) -> Dict[str, Any]:
   """Builds the environment and agent from the registries and runs them.

@@ -22,10 +22,7 @@ launch.define_run_flags(num_episodes=50_000, eval_interval=500,
 common.define_pg_flags(pg.PGConfig(hidden_sizes=(64, 32), learning_rate=1e-4,
                                    entropy_coeff=0.01, epsilon_start=0.5,
                                    epsilon_end=0.05, epsilon_episodes=100))
-flags.DEFINE_integer("num_agents", 2, "N: number of agents.")
-flags.DEFINE_integer("min_at_lever", 1, "M: lever pullers that open the door.")
-flags.DEFINE_integer("max_steps", 5, "Episode length limit.")
-flags.DEFINE_bool("random_start", False, "Draw start positions uniformly.")
+common.define_escape_room_flags()
 flags.DEFINE_bool("asymmetric", False,
                   "The two-player asymmetric variant (App. B.5.1); ignores "
                   "--num_agents, --min_at_lever and --random_start.")
@@ -38,9 +35,7 @@ def main(argv):
     env_name, env_kwargs = "escape_room_asymmetric", {
         "max_steps": FLAGS.max_steps}
   else:
-    env_name, env_kwargs = "escape_room", {
-        "num_agents": FLAGS.num_agents, "min_at_lever": FLAGS.min_at_lever,
-        "max_steps": FLAGS.max_steps, "random_start": FLAGS.random_start}
+    env_name, env_kwargs = "escape_room", common.escape_room_kwargs()
   with launch.bad_input():
     config = common.pg_config_from_flags()
   common.train_eval("pg_escape_room", env_name, env_kwargs, "pg", config)

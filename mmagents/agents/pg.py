@@ -70,6 +70,14 @@ def make_optimizer(name: str, learning_rate: float):
   return tf.keras.optimizers.Adam(learning_rate)
 
 
+def log_prob_taken(probs: tf.Tensor, actions: tf.Tensor,
+                   mask: tf.Tensor) -> tf.Tensor:
+  """log π(a_t) ``[B, T, N]``; 0 where `mask` is 0 (boundary steps), so an
+  arbitrary action there never turns the loss or its gradient into NaN."""
+  taken = tf.gather(probs, actions, batch_dims=3)
+  return tf.math.log(tf.where(mask > 0, taken, tf.ones_like(taken)))
+
+
 class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
   """N independent REINFORCE learners evaluated in one batched call."""
 
@@ -84,8 +92,12 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
                                               config.learning_rate),
                      seed=seed, name=name)
     self.policy_net = networks.StackedMLP(
-        self.num_agents, self.layout.max_obs, config.hidden_sizes,
+        self.num_agents, self._policy_input_size(), config.hidden_sizes,
         self.layout.max_actions, name="policy_net")
+
+  def _policy_input_size(self) -> int:
+    """Width of the policy network's input (subclasses may extend it)."""
+    return self.layout.max_obs
 
   def _trainable_variables(self):
     return self.policy_net.trainable_variables
@@ -101,23 +113,51 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
     epsilon = self.epsilon if explore else tf.constant(0.0)
     return self.layout.masked_probs(logits, epsilon)
 
-  def _loss(self, experience, weights=None, training: bool = False):
-    del weights, training
-    obs = self.layout.stack_observations(experience.observation)  # [B,T,N,D]
-    batch_time = tf.shape(obs)[:2]
-    flat = tf.reshape(obs, [-1, self.num_agents, self.layout.max_obs])
-    probs = self.layout.masked_probs(self.policy_net(flat), self.epsilon)
-    probs = tf.reshape(probs, tf.concat(
-        [batch_time, [self.num_agents, self.layout.max_actions]], 0))
-    actions = self.layout.stack_actions(experience.action)       # [B,T,N]
-    log_probs = tf.math.log(tf.gather(probs, actions, batch_dims=3))
+  # ------------------------------------------------------------ loss pieces
+  def _policy_inputs(self, experience) -> tf.Tensor:
+    """Policy network inputs ``[B, T, N, D]`` of a trajectory batch."""
+    return self.layout.stack_observations(experience.observation)
+
+  def policy_probs(self, weights, inputs: tf.Tensor,
+                   epsilon: tf.Tensor) -> tf.Tensor:
+    """π̃ ``[..., N, A]`` of the policy MLP run on explicit `weights`."""
+    flat = tf.reshape(inputs, [-1, self.num_agents, inputs.shape[-1]])
+    probs = self.layout.masked_probs(
+        networks.StackedMLP.apply(flat, weights), epsilon)
+    return tf.reshape(probs, tf.concat(
+        [tf.shape(inputs)[:-2], [self.num_agents, self.layout.max_actions]],
+        0))
+
+  def reinforce_terms(self, weights, experience, inputs: tf.Tensor,
+                      rewards: tf.Tensor, epsilon: tf.Tensor
+                      ) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Per-agent REINFORCE loss and entropy ``[N]``, each per episode.
+
+    Args:
+      weights: policy MLP weights (variables, or tensors of an inner update).
+      experience: trajectory batch ``[B, T]`` (actions, step types).
+      inputs: policy inputs ``[B, T, N, D]``.
+      rewards: rewards to maximize ``[B, T, N]`` (extrinsic, or with
+        incentives).
+      epsilon: exploration lower bound of the behaviour policy.
+    """
+    probs = self.policy_probs(weights, inputs, epsilon)          # [B,T,N,A]
+    mask = returns_lib.valid_mask(experience)[..., None]          # [B,T,1]
+    log_probs = log_prob_taken(probs, self.layout.stack_actions(
+        experience.action), mask)
     entropy = -tf.reduce_sum(tf.math.xlogy(probs, probs), axis=-1)
     returns = returns_lib.discounted_returns(
-        experience.reward, experience.is_last(), self.config.gamma)
-    mask = returns_lib.valid_mask(experience)[..., None]          # [B,T,1]
+        rewards, experience.is_last(), self.config.gamma)
     episodes = tf.maximum(
         tf.reduce_sum(tf.cast(experience.is_last(), tf.float32)), 1.0)
     policy_loss = -tf.reduce_sum(mask * log_probs * returns, [0, 1]) / episodes
     entropy_sum = tf.reduce_sum(mask * entropy, [0, 1]) / episodes
-    total = tf.reduce_sum(policy_loss - self.config.entropy_coeff * entropy_sum)
-    return tf_agent.LossInfo(total, PGLossExtra(policy_loss, entropy_sum))
+    return policy_loss, entropy_sum
+
+  def _loss(self, experience, weights=None, training: bool = False):
+    del weights, training
+    policy_loss, entropy = self.reinforce_terms(
+        self.policy_net.layer_weights, experience,
+        self._policy_inputs(experience), experience.reward, self.epsilon)
+    total = tf.reduce_sum(policy_loss - self.config.entropy_coeff * entropy)
+    return tf_agent.LossInfo(total, PGLossExtra(policy_loss, entropy))

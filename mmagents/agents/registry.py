@@ -7,6 +7,7 @@ from typing import Any, Dict, Type
 
 from mmagents.agents import pg
 from mmagents.core import agent as agent_lib
+from mmagents.lio import agent as lio
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Method:
 
 _METHODS: Dict[str, Method] = {
     "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
+    "lio": Method(lio.LIOConfig, lio.LIOAgent),
 }
 
 

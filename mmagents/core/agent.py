@@ -21,7 +21,7 @@ random generators that policies sample with) is a tracked attribute, so
 from __future__ import annotations
 
 import abc
-from typing import Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
@@ -59,13 +59,10 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
     self._optimizer = optimizer
     self.collect_rng = tf.random.Generator.from_seed(seed)
     self.eval_rng = tf.random.Generator.from_seed(seed + 7919)
-    policy = policies.JointCategoricalPolicy(
-        time_step_spec, action_spec, agent_ids,
-        lambda obs: self._behaviour_probs(obs, explore=False), self.eval_rng,
-        name="policy")
-    collect_policy = policies.JointCategoricalPolicy(
-        time_step_spec, action_spec, agent_ids,
-        lambda obs: self._behaviour_probs(obs, explore=True), self.collect_rng,
+    policy = self._make_policy(time_step_spec, action_spec, explore=False,
+                               generator=self.eval_rng, name="policy")
+    collect_policy = self._make_policy(
+        time_step_spec, action_spec, explore=True, generator=self.collect_rng,
         name="collect_policy")
     super().__init__(time_step_spec, action_spec, policy, collect_policy,
                      train_sequence_length=train_sequence_length)
@@ -87,6 +84,38 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
   @abc.abstractmethod
   def _trainable_variables(self) -> Sequence[tf.Variable]:
     """Variables that the default `_train` optimizes."""
+
+  def _make_policy(self, time_step_spec, action_spec, explore: bool,
+                   generator: tf.random.Generator, name: str):
+    """The evaluation (explore=False) or collection policy.
+
+    Called before the subclass's networks exist: policies may only capture
+    methods, which run later.
+    """
+    return policies.JointCategoricalPolicy(
+        time_step_spec, action_spec, self.layout.agent_ids,
+        lambda obs: self._behaviour_probs(obs, explore=explore), generator,
+        name=name)
+
+  def train_iteration(self, collect: Callable[[], Any]
+                      ) -> Tuple[tf_agent.LossInfo, List[Any]]:
+    """One training iteration; `collect()` plays episodes with `collect_policy`.
+
+    The default collects once and calls `train`. Methods whose iteration
+    interleaves collection and updates (LIO: roll out, update the policies,
+    roll out again, update the incentive functions) override this.
+
+    Returns:
+      The `LossInfo` and every experience collected (for step counts and
+      returns).
+    """
+    experience = collect()
+    return self.train(experience), [experience]
+
+  def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
+    """Method-specific evaluation metrics of a batch of episodes."""
+    del experience
+    return {}
 
   def begin_iteration(self, episode: int) -> None:
     """Called before each collection with the number of episodes so far."""

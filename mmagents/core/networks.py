@@ -28,7 +28,19 @@ class StackedMLP(tf.keras.layers.Layer):
                input_size: int,
                hidden_sizes: Sequence[int],
                output_size: int,
+               output_bias: bool = True,
                name: Optional[str] = None):
+    """Builds the weights.
+
+    Args:
+      num_agents: N, the leading axis of every weight.
+      input_size: input width.
+      hidden_sizes: ReLU hidden layer widths.
+      output_size: output width.
+      output_bias: whether the output layer learns a bias; without one its
+        bias is a frozen zero (LIO's incentive function has none).
+      name: layer name.
+    """
     super().__init__(name=name)
     self.num_agents = num_agents
     self.input_size = input_size
@@ -41,8 +53,10 @@ class StackedMLP(tf.keras.layers.Layer):
       kernel = self.add_weight(
           f"kernel_{i}", (num_agents, fan_in, fan_out),
           initializer=tf.keras.initializers.RandomUniform(-limit, limit))
+      last = i == len(sizes) - 2
       bias = self.add_weight(f"bias_{i}", (num_agents, fan_out),
-                             initializer="zeros")
+                             initializer="zeros",
+                             trainable=output_bias or not last)
       self._layer_weights += [kernel, bias]
 
   @property

@@ -35,3 +35,15 @@ def discounted_returns(rewards: tf.Tensor, episode_ends: tf.Tensor,
                     (time_major_r, time_major_c),
                     initializer=tf.zeros_like(time_major_r[0]), reverse=True)
   return tf.experimental.numpy.moveaxis(returns, 0, 1)
+
+
+def steps_since_start(experience: trajectory_lib.Trajectory) -> tf.Tensor:
+  """Index t of each transition within its episode, float ``[B, T]``.
+
+  Assumes the batch starts at an episode start (collect whole episodes).
+  """
+  first = tf.cast(experience.is_first(), tf.float32)
+  time_major = tf.transpose(first)                               # [T, B]
+  counts = tf.scan(lambda t, f: (1.0 - f) * (t + 1.0), time_major,
+                   initializer=-tf.ones_like(time_major[0]))
+  return tf.transpose(counts)

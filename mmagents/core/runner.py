@@ -1,11 +1,13 @@
 """The experiment loop shared by every on-policy launcher.
 
-One iteration = collect ``episodes_per_iteration`` whole episodes with the
-agent's collect policy through a TF-Agents `DynamicEpisodeDriver` into a
-`TFUniformReplayBuffer`, train once on them, clear the buffer; the whole
-iteration is one `tf.function` call. Every ``eval_interval`` episodes the
+One iteration = the agent's `train_iteration`, given a `collect` function that
+plays ``episodes_per_iteration`` whole episodes with the collect policy through
+a TF-Agents `DynamicEpisodeDriver` into a `TFUniformReplayBuffer` (by default:
+collect once, train once; LIO collects twice); the whole iteration is one
+`tf.function` call. The episode counter counts iterations times
+``episodes_per_iteration``; ``env_steps`` counts every step played. Every ``eval_interval`` episodes the
 agent's evaluation policy plays ``num_eval_episodes`` episodes on a separate
-environment; the row goes to ``metrics.jsonl`` and TensorBoard, then a
+environment; the row (with the agent's `experience_metrics`) goes to ``metrics.jsonl`` and TensorBoard, then a
 checkpoint is saved that records how many rows exist. Restarting the same
 command restores the latest checkpoint (networks, optimizer, counters, policy
 and environment random states) and truncates rows written after it, so the
@@ -21,7 +23,7 @@ import math
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -123,16 +125,28 @@ class Runner:
         tf_env, policy, observers=[buffer.add_batch],
         num_episodes=num_episodes)
 
-    def loop():
+    def collect():
       driver.run(tf_env.reset())
       experience = buffer.gather_all()
       buffer.clear()
-      valid = returns_lib.valid_mask(experience)
-      steps = tf.cast(tf.reduce_sum(valid), tf.int64)
-      episode_returns = _episode_returns(experience)
-      loss = self.agent.train(experience).loss if train else tf.constant(0.0)
-      return loss, steps, episode_returns
+      return experience
 
+    if train:
+      self.train_collect = collect  # Plays one batch for training (tools).
+
+    def loop():
+      if train:
+        loss, experiences = self.agent.train_iteration(collect)
+        loss, metrics = loss.loss, {}
+      else:
+        experiences = [collect()]
+        loss = tf.constant(0.0)
+        metrics = self.agent.experience_metrics(experiences[0])
+      steps = tf.add_n([tf.cast(tf.reduce_sum(returns_lib.valid_mask(e)),
+                                tf.int64) for e in experiences])
+      episode_returns = tf.concat([_episode_returns(e) for e in experiences],
+                                  axis=0)
+      return loss, steps, episode_returns, metrics
     return loop
 
   # ------------------------------------------------------------ running
@@ -150,7 +164,7 @@ class Runner:
     rate_start, rate_episode = time.time(), episode
     while episode < cfg.num_episodes:
       self.agent.begin_iteration(episode)
-      loss, steps, returns = self._iteration()
+      loss, steps, returns, _ = self._iteration()
       loss = float(loss.numpy())
       if not math.isfinite(loss):
         raise NonFiniteLossError(
@@ -186,7 +200,7 @@ class Runner:
               train_returns: List[np.ndarray],
               episodes_per_s: Optional[float] = None) -> None:
     """Evaluates, appends a metrics row, logs it, then checkpoints."""
-    _, _, returns = self._evaluate()
+    _, _, returns, method_metrics = self._evaluate()
     returns = returns.numpy()                                   # [E, N]
     events = _mean_events(self.eval_py.pop_finished_events())
     collective = returns.sum(axis=1)
@@ -203,9 +217,10 @@ class Runner:
     if losses:
       row["loss"] = float(np.mean(losses))
       row["train_return_mean"] = float(np.sum(train_returns, axis=1).mean())
+    row.update({k: np.asarray(v).tolist() for k, v in method_metrics.items()})
     row.update(self.agent.scalars())
     self.metrics.append(row)
-    self._summaries(row, episodes_per_s)
+    self._summaries(row, episodes_per_s, list(method_metrics))
     self._metrics_rows.assign_add(1)
     self._wall_s.assign(wall_s)
     self._env_rng.assign(json.dumps({"train": self.train_py.get_rng_state(),
@@ -217,9 +232,10 @@ class Runner:
               f"env steps {row['env_steps']} | eval return "
               f"{row['return_mean']:+.2f} (agents {agents}){rate}")
 
-  def _summaries(self, row: Dict[str, Any],
-                 episodes_per_s: Optional[float]) -> None:
+  def _summaries(self, row: Dict[str, Any], episodes_per_s: Optional[float],
+                 method_metrics: Sequence[str]) -> None:
     step = row["episode"]
+
     with self._eval_writer.as_default(step=step):
       tf.summary.scalar("return_mean", row["return_mean"])
       for agent_id, r in zip(self.agent.agent_ids, row["return_per_agent"]):
@@ -227,6 +243,9 @@ class Runner:
       for name, value in row["events"].items():
         for i, v in enumerate(np.ravel(value)):
           tf.summary.scalar(f"events/{name}/{i}", v)
+      for name in method_metrics:
+        for i, v in enumerate(np.ravel(row[name])):
+          tf.summary.scalar(f"{name}/{i}", v)
     with self._train_writer.as_default(step=step):
       for key in ("loss", "train_return_mean", *self.agent.scalars()):
         if key in row:

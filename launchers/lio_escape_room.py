@@ -1,0 +1,45 @@
+r"""LIO on Escape Room ER(N, M) (the LIO curves of thesis Fig. 5.5).
+
+LIO agents learn to pay others to pull the lever: the collective extrinsic
+return approaches the optimum, 9 in ER(2, 1) and 8 in ER(3, 2).
+
+  python -m launchers.lio_escape_room --root_dir=runs/lio_er21
+  python -m launchers.lio_escape_room --root_dir=runs/lio_er32 \
+      --n_agents=3 --m_required=2
+
+Defaults follow thesis Table B.4 (LIO columns) and App. B.4.2; with
+``--num_agents=3`` the N = 3 column's ε_end (0.3) is the default. One episode
+on the horizontal axis is one iteration of Algorithm 2 (two rollouts);
+``env_steps`` counts both.
+"""
+
+import sys
+
+from absl import flags
+
+from launchers import common
+from mmagents.core import launch
+from mmagents.lio import agent as lio
+
+launch.define_run_flags(num_episodes=50_000, eval_interval=500,
+                        num_eval_episodes=20)
+common.define_lio_flags(lio.LIOConfig())
+common.define_escape_room_flags()
+FLAGS = flags.FLAGS
+
+_EPSILON_END_N3 = 0.3  # Table B.4, LIO, N = 3.
+
+
+def main(argv):
+  del argv
+  if FLAGS.num_agents == 3 and not any(
+      a.startswith("--epsilon_end") for a in sys.argv[1:]):
+    FLAGS.epsilon_end = _EPSILON_END_N3
+  with launch.bad_input():
+    config = common.lio_config_from_flags()
+  common.train_eval("lio_escape_room", "escape_room",
+                    common.escape_room_kwargs(), "lio", config)
+
+
+if __name__ == "__main__":
+  launch.run(main)

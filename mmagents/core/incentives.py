@@ -1,0 +1,96 @@
+"""Incentive channels: rewards that agents (or a designer) give each other.
+
+Incentives are not part of the environment. A policy with an incentive channel
+samples all agents' actions, then computes the incentive matrix
+``[B, givers, recipients]`` from the observations and the chosen actions in
+the same batched call, and records it in the trajectory's ``policy_info``.
+Training code adds what each agent received to its extrinsic reward and can
+recompute the matrix differentiably from the recorded observations and
+actions. The policy state carries, per episode, the total each giver has
+given each recipient so far; methods that let agents observe what they gave
+(LIO in Escape Room) append it to their observations.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import tensorflow as tf
+from tf_agents.policies import tf_policy
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import policy_step
+
+from mmagents.core import policies
+
+INCENTIVES = "incentives"   # Given at this step, [givers, recipients].
+GIVEN = "given"             # Given earlier in this episode, same shape.
+
+# (observation dict, given so far [B, G, N]) -> behaviour probs [B, N, A].
+ChannelProbsFn = Callable[[dict, tf.Tensor], tf.Tensor]
+# (observation dict, given so far, joint actions [B, N]) -> [B, G, N].
+IncentiveFn = Callable[[dict, tf.Tensor, tf.Tensor], tf.Tensor]
+
+
+def info_spec(num_givers: int, num_agents: int) -> dict:
+  spec = tensor_spec.TensorSpec([num_givers, num_agents], tf.float32)
+  return {INCENTIVES: spec, GIVEN: spec}
+
+
+def others_one_hot(actions: tf.Tensor, num_actions: int) -> tf.Tensor:
+  """One-hot actions of every other agent, per agent.
+
+  Args:
+    actions: int ``[..., N]`` joint actions.
+    num_actions: one-hot width (the largest action count).
+
+  Returns:
+    ``[..., N, (N - 1) * num_actions]``: row i holds the one-hot actions of
+    agents 0..N-1 without i, in index order.
+  """
+  num_agents = actions.shape[-1]
+  one_hot = tf.one_hot(actions, num_actions)                 # [..., N, A]
+  rows = []
+  for i in range(num_agents):
+    others = [one_hot[..., j, :] for j in range(num_agents) if j != i]
+    rows.append(tf.concat(others, axis=-1))
+  return tf.stack(rows, axis=-2)
+
+
+def off_diagonal(matrix: tf.Tensor) -> tf.Tensor:
+  """``[..., N, N]`` → ``[..., N, N-1]``: row i without its entry i."""
+  num_agents = matrix.shape[-1]
+  rows = [tf.gather(matrix[..., i, :], [j for j in range(num_agents)
+                                        if j != i], axis=-1)
+          for i in range(num_agents)]
+  return tf.stack(rows, axis=-2)
+
+
+class IncentiveChannelPolicy(tf_policy.TFPolicy):
+  """Joint categorical actions plus the incentives given at each step."""
+
+  def __init__(self, time_step_spec, action_spec, agent_ids,
+               probs_fn: ChannelProbsFn, incentive_fn: IncentiveFn,
+               num_givers: int, generator: tf.random.Generator,
+               name: Optional[str] = None):
+    self._agent_ids = tuple(agent_ids)
+    num_agents = len(self._agent_ids)
+    super().__init__(
+        time_step_spec, action_spec,
+        policy_state_spec=tensor_spec.TensorSpec([num_givers, num_agents],
+                                                 tf.float32),
+        info_spec=info_spec(num_givers, num_agents), name=name)
+    self._probs_fn = probs_fn
+    self._incentive_fn = incentive_fn
+    self._generator = generator
+
+  def _action(self, time_step, policy_state, seed):
+    del seed  # Sampling uses the checkpointed generator.
+    first = time_step.is_first()[:, None, None]
+    given = tf.where(first, tf.zeros_like(policy_state), policy_state)
+    probs = self._probs_fn(time_step.observation, given)
+    joint = policies.gumbel_max_sample(probs, self._generator)
+    incentives = self._incentive_fn(time_step.observation, given, joint)
+    actions = {a: tf.cast(joint[:, i], self.action_spec[a].dtype)
+               for i, a in enumerate(self._agent_ids)}
+    return policy_step.PolicyStep(actions, given + incentives,
+                                  {INCENTIVES: incentives, GIVEN: given})

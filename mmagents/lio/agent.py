@@ -1,0 +1,299 @@
+"""LIO: agents that learn to incentivize other learning agents (thesis ch. 5).
+
+Every agent has a policy (REINFORCE, as `PolicyGradientAgent`) and an
+incentive function r_η^i(o^i, a^{-i}) = R_max · sigmoid(MLP), one output per
+agent (output layer without bias, as in the authors' network), its own entry
+zeroed. One iteration (thesis Algorithm 2):
+
+1. roll out τ with θ; every recipient j receives the extrinsic reward plus
+   the incentives of the others (Eq. 5.1);
+2. each policy takes one plain SGD step on τ: θ̂ = θ + β f(τ, θ, η) (Eq. 5.3);
+3. roll out τ̂ with θ̂;
+4. each giver i descends Eq. 5.10,
+   -Σ_{j≠i} Σ_t log π_{θ̂^j(η)}(â^j_t|ô^j_t) Ĝ^{i,env}_t, where θ̂^j(η) is
+   recomputed from θ as a differentiable function of η (functional weights,
+   `mmagents.core.meta`), plus the L1 cost of Eq. 5.6 on the incentives it
+   gave in τ, Σ_t γ^t ||r_η^i(o_t^i, a_t^{-i})||_1 (own Adam optimizer by
+   default, as in the thesis' Escape Room setup);
+5. keep θ̂ and the new η.
+
+Each giver's gradient is its own objective's gradient w.r.t. its own η only
+(`meta.per_owner_gradients`); with three or more agents the others'
+objectives also depend on η^i and are kept out. The outer log-probabilities
+use π_θ̂ without the exploration floor ε, the inner update the behaviour
+policy π̃ that collected τ, as in the authors' implementation.
+
+With ``observe_given`` (Escape Room) each agent's policy and incentive
+function also observe the total incentive it has given each other agent in
+the current episode.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.agents import tf_agent
+
+from mmagents.agents import pg
+from mmagents.core import incentives as incentives_lib
+from mmagents.core import meta
+from mmagents.core import networks
+from mmagents.core import returns as returns_lib
+
+LIOExperience = collections.namedtuple("LIOExperience", ["first", "second"])
+LIOLossExtra = collections.namedtuple("LIOLossExtra",
+                                      ["incentive_loss", "cost"])
+
+
+@dataclasses.dataclass(frozen=True)
+class LIOConfig(pg.PGConfig):
+  """Hyperparameters (defaults: thesis Table B.4, LIO on ER(2, 1))."""
+  hidden_sizes: Tuple[int, ...] = (64, 32)
+  learning_rate: float = 1e-4            # α_θ, plain SGD (the inner step).
+  entropy_coeff: float = 0.01
+  epsilon_start: float = 0.5
+  epsilon_end: float = 0.1
+  epsilon_episodes: int = 1000
+  incentive_hidden_sizes: Tuple[int, ...] = (64, 16)
+  incentive_learning_rate: float = 1e-3  # α_η, Adam.
+  max_incentive: float = 2.0             # R_max.
+  cost_coeff: float = 1.0                # α of Eq. 5.5.
+  cost_learning_rate: float = 1e-4       # Adam on the cost; 0: in the loss.
+  observe_given: bool = True
+  givers: Tuple[int, ...] = ()           # Agents that give; () = all.
+
+  def __post_init__(self):
+    super().__post_init__()
+    if self.optimizer != "sgd":
+      raise ValueError("LIO differentiates through a plain SGD policy step: "
+                       "optimizer must be sgd")
+    if self.max_incentive <= 0:
+      raise ValueError(f"max_incentive must be > 0, got {self.max_incentive}")
+    if self.incentive_learning_rate <= 0 or self.cost_learning_rate < 0:
+      raise ValueError("incentive_learning_rate must be > 0 and "
+                       "cost_learning_rate >= 0")
+    if self.cost_coeff < 0:
+      raise ValueError(f"cost_coeff must be >= 0, got {self.cost_coeff}")
+    if (not self.incentive_hidden_sizes
+        or min(self.incentive_hidden_sizes) < 1):
+      raise ValueError("incentive_hidden_sizes must be positive")
+
+
+class LIOAgent(pg.PolicyGradientAgent):
+  """N LIO agents: policies and incentive functions, each batched over N."""
+
+  def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
+               config: LIOConfig = LIOConfig(), seed: int = 0,
+               name: str = "lio"):
+    super().__init__(time_step_spec, action_spec, agent_ids, config=config,
+                     seed=seed, name=name)
+    n = self.num_agents
+    if any(not 0 <= g < n for g in config.givers):
+      raise ValueError(f"givers must be agent indices < {n}, got "
+                       f"{config.givers}")
+    givers = np.ones(n, np.float32)
+    if config.givers:
+      givers[:] = 0.0
+      givers[list(config.givers)] = 1.0
+    # give_mask[i, j]: whether i may give to j (never to itself).
+    self._give_mask = tf.constant(givers[:, None] * (1.0 - np.eye(n)),
+                                  tf.float32)
+    self.incentive_net = networks.StackedMLP(
+        n, self._policy_input_size() + (n - 1) * self.layout.max_actions,
+        config.incentive_hidden_sizes, n, output_bias=False,
+        name="incentive_net")
+    self._policy_before = [
+        tf.Variable(tf.zeros_like(w), trainable=False, name="policy_before")
+        for w in self.policy_net.layer_weights]
+    self._incentive_optimizer = tf.keras.optimizers.Adam(
+        config.incentive_learning_rate)
+    self._cost_optimizer = (tf.keras.optimizers.Adam(config.cost_learning_rate)
+                            if config.cost_learning_rate > 0 else None)
+
+  # --------------------------------------------------------------- policies
+  def _make_policy(self, time_step_spec, action_spec, explore, generator,
+                   name):
+    def probs_fn(observation, given):
+      inputs = self._inputs(self.layout.stack_observations(observation), given)
+      epsilon = self.epsilon if explore else tf.constant(0.0)
+      return self.policy_probs(self.policy_net.layer_weights, inputs, epsilon)
+
+    def incentive_fn(observation, given, actions):
+      inputs = self._inputs(self.layout.stack_observations(observation), given)
+      return self.incentives(inputs, actions)
+
+    return incentives_lib.IncentiveChannelPolicy(
+        time_step_spec, action_spec, self.layout.agent_ids, probs_fn,
+        incentive_fn, num_givers=self.layout.num_agents, generator=generator,
+        name=name)
+
+  def _policy_input_size(self) -> int:
+    extra = self.layout.num_agents - 1 if self.config.observe_given else 0
+    return self.layout.max_obs + extra
+
+  def _inputs(self, observations: tf.Tensor, given: tf.Tensor) -> tf.Tensor:
+    """Observations ``[..., N, D]`` plus, if observed, what each gave."""
+    if not self.config.observe_given:
+      return observations
+    return tf.concat([observations, incentives_lib.off_diagonal(given)], -1)
+
+  def _policy_inputs(self, experience) -> tf.Tensor:
+    return self._inputs(self.layout.stack_observations(experience.observation),
+                        experience.policy_info[incentives_lib.GIVEN])
+
+  def incentives(self, inputs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
+    """Incentive matrix ``[..., givers, recipients]`` (Eq. 5.1's r_η^i).
+
+    Args:
+      inputs: the givers' inputs ``[..., N, D]`` (as the policies see them).
+      actions: joint actions ``[..., N]``.
+    """
+    x = tf.concat([inputs, incentives_lib.others_one_hot(
+        actions, self.layout.max_actions)], -1)
+    flat = tf.reshape(x, [-1, self.num_agents, x.shape[-1]])
+    out = tf.reshape(self.incentive_net(flat), tf.concat(
+        [tf.shape(x)[:-1], [self.num_agents]], 0))
+    return self.config.max_incentive * tf.sigmoid(out) * self._give_mask
+
+  # --------------------------------------------------------------- training
+  def _trainable_variables(self):
+    return self.policy_net.trainable_variables
+
+  def build_optimizers(self) -> None:
+    super().build_optimizers()
+    self._incentive_optimizer.build(self.incentive_net.trainable_variables)
+    if self._cost_optimizer is not None:
+      self._cost_optimizer.build(self.incentive_net.trainable_variables)
+
+  def train_iteration(self, collect):
+    """Algorithm 2: roll out, update policies, roll out, update incentives."""
+    first = collect()
+    self.update_policies(first)
+    second = collect()
+    return self.train(LIOExperience(first, second)), [first, second]
+
+  def _inner_loss(self, weights, experience, inputs: tf.Tensor,
+                  rewards: tf.Tensor) -> tf.Tensor:
+    policy_loss, entropy = self.reinforce_terms(weights, experience, inputs,
+                                                rewards, self.epsilon)
+    return tf.reduce_sum(policy_loss - self.config.entropy_coeff * entropy)
+
+  def _total_rewards(self, experience, inputs: tf.Tensor) -> tf.Tensor:
+    """Extrinsic rewards plus incentives received ``[B, T, N]``."""
+    given = self.incentives(inputs, self.layout.stack_actions(
+        experience.action))
+    return experience.reward + tf.reduce_sum(given, axis=-2)
+
+  def update_policies(self, experience) -> tf.Tensor:
+    """θ → θ̂: one SGD step of every policy on τ with incentives received.
+
+    Keeps θ for the incentive update. Returns the inner loss.
+    """
+    for before, weight in zip(self._policy_before,
+                              self.policy_net.layer_weights):
+      before.assign(weight)
+    inputs = self._policy_inputs(experience)
+    rewards = self._total_rewards(experience, inputs)
+    weights = self.policy_net.layer_weights
+    with tf.GradientTape() as tape:
+      loss = self._inner_loss(weights, experience, inputs, rewards)
+    self._optimizer.apply_gradients(zip(tape.gradient(loss, weights),
+                                        weights))
+    return loss
+
+  def incentive_objectives(self, experience: LIOExperience
+                           ) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Per-giver Eq. 5.10 loss and Eq. 5.6 cost ``[N]``, per episode.
+
+    Must run after `update_policies` on ``experience.first``: θ̂(η) is
+    recomputed from the θ saved there.
+    """
+    first, second = experience
+    inputs = self._policy_inputs(first)
+    given = self.incentives(inputs, self.layout.stack_actions(first.action))
+    rewards = first.reward + tf.reduce_sum(given, axis=-2)
+    new_weights = meta.differentiable_sgd_step(
+        lambda w: self._inner_loss(w, first, inputs, rewards),
+        self._policy_before, self.config.learning_rate)
+
+    probs = self.policy_probs(new_weights, self._policy_inputs(second),
+                              tf.constant(0.0))                  # [B,T,N,A]
+    mask = returns_lib.valid_mask(second)[..., None]
+    log_probs = pg.log_prob_taken(
+        probs, self.layout.stack_actions(second.action), mask)
+    extrinsic = returns_lib.discounted_returns(
+        second.reward, second.is_last(), self.config.gamma)      # [B,T,N]
+    # cross[i, j] = Σ_t G^{i,env}_t log π̂^j_t.
+    cross = tf.einsum("bti,btj->ij", mask * extrinsic, mask * log_probs)
+    others = 1.0 - tf.eye(self.num_agents)
+    incentive_loss = -tf.reduce_sum(cross * others, axis=1) / _episodes(second)
+
+    discount = self.config.gamma ** returns_lib.steps_since_start(first)
+    first_mask = returns_lib.valid_mask(first)
+    cost = tf.einsum("bt,btij->i", first_mask * discount,
+                     tf.abs(given)) / _episodes(first)
+    return incentive_loss, cost
+
+  def _loss(self, experience, weights=None, training: bool = False):
+    del weights, training
+    incentive_loss, cost = self.incentive_objectives(experience)
+    total = tf.reduce_sum(incentive_loss + self.config.cost_coeff * cost)
+    return tf_agent.LossInfo(total, LIOLossExtra(incentive_loss, cost))
+
+  def _train(self, experience, weights=None):
+    del weights
+    variables = self.incentive_net.trainable_variables
+    alpha = self.config.cost_coeff
+    with tf.GradientTape(persistent=True) as tape:
+      incentive_loss, cost = self.incentive_objectives(experience)
+      separate = self._cost_optimizer is not None
+      objectives = incentive_loss if separate else incentive_loss + alpha * cost
+      per_giver = tf.unstack(objectives)  # On the tape, as the tape needs.
+      total_cost = alpha * tf.reduce_sum(cost)
+    gradients = meta.per_owner_gradients(tape, per_giver, variables)
+    self._incentive_optimizer.apply_gradients(zip(gradients, variables))
+    if separate:
+      # Each giver's cost depends on its own η only: one gradient suffices.
+      self._cost_optimizer.apply_gradients(
+          zip(tape.gradient(total_cost, variables), variables))
+    del tape
+    self.train_step_counter.assign_add(1)
+    total = tf.reduce_sum(incentive_loss) + total_cost
+    return tf_agent.LossInfo(total, LIOLossExtra(incentive_loss, cost))
+
+  # ---------------------------------------------------------------- metrics
+  def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
+    """Incentives per episode: given and received per agent, and the mean
+    incentive received for each action (per recipient)."""
+    return incentive_metrics(experience, self.layout.agent_ids,
+                             self.layout.max_actions,
+                             self.layout.stack_actions(experience.action))
+
+
+def incentive_metrics(experience, agent_ids: Sequence[str], num_actions: int,
+                      actions: tf.Tensor) -> Dict[str, tf.Tensor]:
+  """Incentive statistics of a batch of episodes from its `policy_info`."""
+  given = experience.policy_info[incentives_lib.INCENTIVES]      # [B,T,G,N]
+  mask = returns_lib.valid_mask(experience)                      # [B,T]
+  episodes = _episodes(experience)
+  received = tf.reduce_sum(given, axis=-2) * mask[..., None]     # [B,T,N]
+  metrics = {
+      "incentive_given": tf.einsum("bt,btgn->g", mask, given) / episodes,
+      "incentive_received": tf.reduce_sum(received, [0, 1]) / episodes,
+  }
+  taken = tf.one_hot(actions, num_actions) * mask[..., None, None]
+  per_action = (tf.einsum("btn,btna->na", received, taken)
+                / tf.maximum(tf.reduce_sum(taken, [0, 1]), 1.0))  # [N, A]
+  for i, agent_id in enumerate(agent_ids):
+    metrics[f"incentive_received_per_action/{agent_id}"] = per_action[i]
+  return metrics
+
+
+def _episodes(experience) -> tf.Tensor:
+  return tf.maximum(
+      tf.reduce_sum(tf.cast(experience.is_last(), tf.float32)), 1.0)
+

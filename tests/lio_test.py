@@ -1,0 +1,165 @@
+"""LIO: incentive channel, inner update and the incentive meta-gradient."""
+
+import numpy as np
+import tensorflow as tf
+from absl.testing import absltest
+from absl.testing import parameterized
+from tf_agents.drivers import dynamic_episode_driver
+from tf_agents.environments import tf_py_environment
+from tf_agents.replay_buffers import tf_uniform_replay_buffer
+
+from environments import escape_room
+from environments import ipd
+from mmagents.core import incentives
+from mmagents.core import meta
+from mmagents.core import returns
+from mmagents.lio import agent as lio
+
+TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,),
+            learning_rate=0.5, epsilon_start=0.3, epsilon_end=0.3)
+
+
+def _setup(env, config, seed=0):
+  tf.keras.utils.set_random_seed(seed)
+  tf_env = tf_py_environment.TFPyEnvironment(env)
+  agent = lio.LIOAgent(tf_env.time_step_spec(), tf_env.action_spec(),
+                       env.agent_ids, config=config, seed=seed)
+  agent.build_optimizers()
+  return agent, tf_env
+
+
+def _collect(agent, tf_env, max_steps, episodes=1):
+  buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
+      agent.collect_data_spec, batch_size=1,
+      max_length=episodes * (max_steps + 1))
+  dynamic_episode_driver.DynamicEpisodeDriver(
+      tf_env, agent.collect_policy, observers=[buffer.add_batch],
+      num_episodes=episodes).run(tf_env.reset())
+  return buffer.gather_all()
+
+
+def _first_and_second(agent, tf_env, max_steps, episodes=1):
+  first = _collect(agent, tf_env, max_steps, episodes)
+  agent.update_policies(first)
+  second = _collect(agent, tf_env, max_steps, episodes)
+  return lio.LIOExperience(first, second)
+
+
+class IncentiveChannelTest(absltest.TestCase):
+
+  def test_recorded_incentives_match_the_incentive_function(self):
+    env = escape_room.EscapeRoom(3, 2, seed=1)
+    agent, tf_env = _setup(env, lio.LIOConfig(**TINY))
+    experience = _collect(agent, tf_env, env.max_steps, episodes=3)
+    info = experience.policy_info
+    mask = returns.valid_mask(experience).numpy()[0] > 0
+    recomputed = agent.incentives(agent._policy_inputs(experience),
+                                  agent.layout.stack_actions(experience.action))
+    np.testing.assert_allclose(recomputed.numpy()[0][mask],
+                               info[incentives.INCENTIVES].numpy()[0][mask],
+                               rtol=1e-5, atol=1e-6)
+    given = info[incentives.INCENTIVES].numpy()[0]
+    self.assertTrue(np.all(given >= 0) and np.all(given <= 2.0))
+    self.assertTrue(np.all(given[:, np.arange(3), np.arange(3)] == 0))
+    # GIVEN is the running total of earlier incentives within each episode.
+    first = experience.is_first().numpy()[0]
+    total = np.zeros((3, 3), np.float32)
+    for t in range(len(first)):
+      if first[t]:
+        total[:] = 0
+      np.testing.assert_allclose(info[incentives.GIVEN].numpy()[0, t], total,
+                                 rtol=1e-5, atol=1e-6)
+      total += given[t]
+
+  def test_only_listed_givers_give(self):
+    env = escape_room.EscapeRoom(2, 1, seed=2)
+    agent, tf_env = _setup(env, lio.LIOConfig(**TINY, givers=(0,)))
+    given = _collect(agent, tf_env, env.max_steps).policy_info[
+        incentives.INCENTIVES].numpy()[0]
+    self.assertTrue(np.all(given[:, 1, :] == 0))
+    self.assertTrue(np.all(given[:, 0, 1] > 0))
+
+  def test_helpers(self):
+    actions = tf.constant([[0, 2, 1]])
+    np.testing.assert_array_equal(
+        incentives.others_one_hot(actions, 3).numpy()[0],
+        [[0, 0, 1, 0, 1, 0], [1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0, 1]])
+    matrix = tf.reshape(tf.range(9.0), [3, 3])
+    np.testing.assert_array_equal(incentives.off_diagonal(matrix).numpy(),
+                                  [[1, 2], [3, 5], [6, 7]])
+
+
+class LIOUpdateTest(parameterized.TestCase):
+
+  def test_policy_update_is_the_functional_sgd_step(self):
+    env = escape_room.EscapeRoom(2, 1, seed=3)
+    agent, tf_env = _setup(env, lio.LIOConfig(**TINY))
+    first = _collect(agent, tf_env, env.max_steps, episodes=2)
+    agent.update_policies(first)
+    inputs = agent._policy_inputs(first)
+    rewards = agent._total_rewards(first, inputs)
+    expected = meta.differentiable_sgd_step(
+        lambda w: agent._inner_loss(w, first, inputs, rewards),
+        agent._policy_before, agent.config.learning_rate)
+    for got, want in zip(agent.policy_net.layer_weights, expected):
+      np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5,
+                                 atol=1e-6)
+    moved = sum(float(tf.reduce_sum(tf.abs(a - b))) for a, b in
+                zip(agent.policy_net.layer_weights, agent._policy_before))
+    self.assertGreater(moved, 0.0)
+
+  @parameterized.named_parameters(("er21", 2, 1), ("er32", 3, 2))
+  def test_incentive_gradient_matches_finite_differences(self, n, m):
+    env = escape_room.EscapeRoom(n, m, seed=4)
+    agent, tf_env = _setup(env, lio.LIOConfig(**TINY), seed=4)
+    experience = _first_and_second(agent, tf_env, env.max_steps, episodes=2)
+    variables = agent.incentive_net.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+      loss, cost = agent.incentive_objectives(experience)
+      per_giver = tf.unstack(loss)
+      total_cost = tf.reduce_sum(cost)
+    grads = meta.per_owner_gradients(tape, per_giver, variables)
+    cost_grads = tape.gradient(total_cost, variables)
+    self.assertGreater(max(float(tf.reduce_max(tf.abs(g))) for g in grads),
+                       1e-3)
+    rng = np.random.default_rng(0)
+    h = 1e-2
+    for k, variable in enumerate(variables):
+      for giver in range(n):
+        index = (giver,) + tuple(rng.integers(0, s) for s in
+                                 variable.shape[1:])
+        original = variable.numpy()
+        values = []
+        for sign in (1.0, -1.0):
+          shifted = original.copy()
+          shifted[index] += sign * h
+          variable.assign(shifted)
+          values.append(agent.incentive_objectives(experience))
+        variable.assign(original)
+        fd_loss = (values[0][0][giver] - values[1][0][giver]) / (2 * h)
+        fd_cost = (values[0][1][giver] - values[1][1][giver]) / (2 * h)
+        np.testing.assert_allclose(grads[k].numpy()[index], fd_loss,
+                                   rtol=5e-2, atol=5e-3,
+                                   err_msg=f"loss, variable {k}, {index}")
+        np.testing.assert_allclose(cost_grads[k].numpy()[index], fd_cost,
+                                   rtol=5e-2, atol=5e-3,
+                                   err_msg=f"cost, variable {k}, {index}")
+
+  def test_train_updates_incentives_only_and_counts(self):
+    env = ipd.IteratedPrisonersDilemma(seed=5)
+    agent, tf_env = _setup(env, lio.LIOConfig(**TINY, observe_given=False,
+                                              max_incentive=3.0))
+    experience = _first_and_second(agent, tf_env, env.max_steps)
+    policy = [w.numpy() for w in agent.policy_net.layer_weights]
+    incentive = [w.numpy() for w in agent.incentive_net.layer_weights]
+    loss_info = agent.train(experience)
+    self.assertTrue(np.isfinite(loss_info.loss.numpy()))
+    self.assertEqual(int(agent.train_step_counter.numpy()), 1)
+    for before, after in zip(policy, agent.policy_net.layer_weights):
+      np.testing.assert_array_equal(before, after.numpy())
+    self.assertTrue(any(np.any(b != a.numpy()) for b, a in
+                        zip(incentive, agent.incentive_net.layer_weights)))
+
+
+if __name__ == "__main__":
+  absltest.main()
