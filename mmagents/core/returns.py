@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
+from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory as trajectory_lib
 
 
@@ -47,3 +48,31 @@ def steps_since_start(experience: trajectory_lib.Trajectory) -> tf.Tensor:
   counts = tf.scan(lambda t, f: (1.0 - f) * (t + 1.0), time_major,
                    initializer=-tf.ones_like(time_major[0]))
   return tf.transpose(counts)
+
+
+def pad_time(experience: trajectory_lib.Trajectory,
+             length: int) -> trajectory_lib.Trajectory:
+  """Pads a ``[B, T]`` batch to ``[B, length]`` with masked boundary steps.
+
+  Padding steps are LAST→FIRST boundaries with zero reward, so
+  `valid_mask` is 0 there and returns, episode counts and losses are
+  unchanged. A static time length lets compiled (XLA) train steps build once
+  instead of once per episode length.
+  """
+  missing = length - tf.shape(experience.step_type)[1]
+
+  def pad(x, value=0):
+    x = tf.convert_to_tensor(x)
+    paddings = [[0, 0], [0, missing]] + [[0, 0]] * (len(x.shape) - 2)
+    out = tf.pad(x, paddings, constant_values=tf.cast(value, x.dtype))
+    out.set_shape([x.shape[0], length] + x.shape[2:].as_list())
+    return out
+
+  return experience._replace(
+      step_type=pad(experience.step_type, ts.StepType.LAST),
+      next_step_type=pad(experience.next_step_type, ts.StepType.FIRST),
+      observation=tf.nest.map_structure(pad, experience.observation),
+      action=tf.nest.map_structure(pad, experience.action),
+      policy_info=tf.nest.map_structure(pad, experience.policy_info),
+      reward=pad(experience.reward),
+      discount=pad(experience.discount))

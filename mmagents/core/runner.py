@@ -121,15 +121,18 @@ class Runner:
     buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
         self.agent.collect_data_spec, batch_size=1,
         max_length=num_episodes * (py_env.max_steps + 1))
+    # Batches are padded to the buffer's capacity: static shapes.
     driver = dynamic_episode_driver.DynamicEpisodeDriver(
         tf_env, policy, observers=[buffer.add_batch],
         num_episodes=num_episodes)
+
+    capacity = num_episodes * (py_env.max_steps + 1)
 
     def collect():
       driver.run(tf_env.reset())
       experience = buffer.gather_all()
       buffer.clear()
-      return experience
+      return returns_lib.pad_time(experience, capacity)
 
     if train:
       self.train_collect = collect  # Plays one batch for training (tools).

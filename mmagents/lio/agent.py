@@ -196,14 +196,19 @@ class LIOAgent(pg.PolicyGradientAgent):
     for before, weight in zip(self._policy_before,
                               self.policy_net.layer_weights):
       before.assign(weight)
+    loss, gradients = self._policy_gradients(experience)
+    self._optimizer.apply_gradients(zip(gradients,
+                                        self.policy_net.layer_weights))
+    return loss
+
+  @tf.function(jit_compile=True)
+  def _policy_gradients(self, experience):
     inputs = self._policy_inputs(experience)
     rewards = self._total_rewards(experience, inputs)
     weights = self.policy_net.layer_weights
     with tf.GradientTape() as tape:
       loss = self._inner_loss(weights, experience, inputs, rewards)
-    self._optimizer.apply_gradients(zip(tape.gradient(loss, weights),
-                                        weights))
-    return loss
+    return loss, tape.gradient(loss, weights)
 
   def incentive_objectives(self, experience: LIOExperience
                            ) -> Tuple[tf.Tensor, tf.Tensor]:
@@ -247,23 +252,38 @@ class LIOAgent(pg.PolicyGradientAgent):
   def _train(self, experience, weights=None):
     del weights
     variables = self.incentive_net.trainable_variables
+    incentive_loss, cost, gradients, cost_gradients = (
+        self._incentive_gradients(experience))
+    self._incentive_optimizer.apply_gradients(zip(gradients, variables))
+    if self._cost_optimizer is not None:
+      self._cost_optimizer.apply_gradients(zip(cost_gradients, variables))
+    self.train_step_counter.assign_add(1)
+    total = tf.reduce_sum(incentive_loss + self.config.cost_coeff * cost)
+    return tf_agent.LossInfo(total, LIOLossExtra(incentive_loss, cost))
+
+  @tf.function(jit_compile=True)
+  def _incentive_gradients(self, experience):
+    """Losses and gradients of the incentive step, compiled with XLA.
+
+    Without a separate cost optimizer the cost is part of each giver's
+    objective and the cost gradients are zeros.
+    """
+    variables = self.incentive_net.trainable_variables
     alpha = self.config.cost_coeff
+    separate = self._cost_optimizer is not None
     with tf.GradientTape(persistent=True) as tape:
       incentive_loss, cost = self.incentive_objectives(experience)
-      separate = self._cost_optimizer is not None
       objectives = incentive_loss if separate else incentive_loss + alpha * cost
       per_giver = tf.unstack(objectives)  # On the tape, as the tape needs.
       total_cost = alpha * tf.reduce_sum(cost)
     gradients = meta.per_owner_gradients(tape, per_giver, variables)
-    self._incentive_optimizer.apply_gradients(zip(gradients, variables))
     if separate:
       # Each giver's cost depends on its own η only: one gradient suffices.
-      self._cost_optimizer.apply_gradients(
-          zip(tape.gradient(total_cost, variables), variables))
+      cost_gradients = tape.gradient(total_cost, variables)
+    else:
+      cost_gradients = [tf.zeros_like(v) for v in variables]
     del tape
-    self.train_step_counter.assign_add(1)
-    total = tf.reduce_sum(incentive_loss) + total_cost
-    return tf_agent.LossInfo(total, LIOLossExtra(incentive_loss, cost))
+    return incentive_loss, cost, gradients, cost_gradients
 
   # ---------------------------------------------------------------- metrics
   def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
