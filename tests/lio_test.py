@@ -163,3 +163,29 @@ class LIOUpdateTest(parameterized.TestCase):
 
 if __name__ == "__main__":
   absltest.main()
+
+
+class LIOLearningTest(absltest.TestCase):
+
+  def test_er21_incentivizes_the_lever_within_1500_iterations(self):
+    """Deterministic and short: incentives for pulling the lever rise, those
+    for the other actions fall (thesis Fig. B.4a's early phase)."""
+    import tempfile  # pylint: disable=g-import-not-at-top
+    from mmagents.core import runner  # pylint: disable=g-import-not-at-top
+    config = lio.LIOConfig()
+
+    def make_agent(tf_env, py_env):
+      return lio.LIOAgent(tf_env.time_step_spec(), tf_env.action_spec(),
+                          py_env.agent_ids, config=config, seed=0)
+
+    run_config = runner.RunConfig(
+        root_dir=tempfile.mkdtemp(), num_episodes=1500, eval_interval=1500,
+        num_eval_episodes=20, seed=0, verbose=False)
+    summary = runner.Runner(
+        "lio_learning_test", lambda s: escape_room.EscapeRoom(2, 1, seed=s),
+        make_agent, run_config, {"test": "lio_learning"}).run()
+    final = summary["final"]
+    for agent_id in ("agent_0", "agent_1"):
+      lever, start, door = final[f"incentive_received_per_action/{agent_id}"]
+      self.assertGreater(lever, 1.0, final)
+      self.assertGreater(lever, 3 * max(start, door), final)
