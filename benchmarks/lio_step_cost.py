@@ -32,11 +32,9 @@ FLAGS = flags.FLAGS
 
 def _runner(method: str):
   """A runner for `method` on Escape Room (nothing is written but files)."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from environments import registry as env_registry  # pylint: disable=g-import-not-at-top
   from mmagents.agents import registry as method_registry  # pylint: disable=g-import-not-at-top
   from mmagents.core import runner  # pylint: disable=g-import-not-at-top
-  del tf
   spec = method_registry.get(method)
   kwargs = {"num_agents": FLAGS.num_agents,
             "min_at_lever": FLAGS.min_at_lever}

@@ -97,7 +97,7 @@ class LIOUpdateTest(parameterized.TestCase):
     first = _collect(agent, tf_env, env.max_steps, episodes=2)
     agent.update_policies(first)
     inputs = agent._policy_inputs(first)
-    rewards = agent._total_rewards(first, inputs)
+    rewards, _ = agent._total_rewards(first, inputs)
     expected = meta.differentiable_sgd_step(
         lambda w: agent._inner_loss(w, first, inputs, rewards),
         agent._policy_before, agent.config.learning_rate)

@@ -148,8 +148,7 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
     entropy = -tf.reduce_sum(tf.math.xlogy(probs, probs), axis=-1)
     returns = returns_lib.discounted_returns(
         rewards, experience.is_last(), self.config.gamma)
-    episodes = tf.maximum(
-        tf.reduce_sum(tf.cast(experience.is_last(), tf.float32)), 1.0)
+    episodes = returns_lib.num_episodes(experience)
     policy_loss = -tf.reduce_sum(mask * log_probs * returns, [0, 1]) / episodes
     entropy_sum = tf.reduce_sum(mask * entropy, [0, 1]) / episodes
     return policy_loss, entropy_sum

@@ -25,10 +25,12 @@ from mmagents.core import policies
 INCENTIVES = "incentives"   # Given at this step, [givers, recipients].
 GIVEN = "given"             # Given earlier in this episode, same shape.
 
-# (observation dict, given so far [B, G, N]) -> behaviour probs [B, N, A].
-ChannelProbsFn = Callable[[dict, tf.Tensor], tf.Tensor]
-# (observation dict, given so far, joint actions [B, N]) -> [B, G, N].
-IncentiveFn = Callable[[dict, tf.Tensor, tf.Tensor], tf.Tensor]
+# (observation dict, given so far [B, G, N]) -> network inputs [B, N, D].
+InputsFn = Callable[[dict, tf.Tensor], tf.Tensor]
+# (inputs) -> behaviour probabilities [B, N, A].
+ProbsFn = Callable[[tf.Tensor], tf.Tensor]
+# (inputs, joint actions [B, N]) -> incentives [B, G, N].
+IncentiveFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
 
 def info_spec(num_givers: int, num_agents: int) -> dict:
@@ -69,7 +71,8 @@ class IncentiveChannelPolicy(tf_policy.TFPolicy):
   """Joint categorical actions plus the incentives given at each step."""
 
   def __init__(self, time_step_spec, action_spec, agent_ids,
-               probs_fn: ChannelProbsFn, incentive_fn: IncentiveFn,
+               inputs_fn: InputsFn, probs_fn: ProbsFn,
+               incentive_fn: IncentiveFn,
                num_givers: int, generator: tf.random.Generator,
                name: Optional[str] = None):
     self._agent_ids = tuple(agent_ids)
@@ -79,6 +82,7 @@ class IncentiveChannelPolicy(tf_policy.TFPolicy):
         policy_state_spec=tensor_spec.TensorSpec([num_givers, num_agents],
                                                  tf.float32),
         info_spec=info_spec(num_givers, num_agents), name=name)
+    self._inputs_fn = inputs_fn
     self._probs_fn = probs_fn
     self._incentive_fn = incentive_fn
     self._generator = generator
@@ -87,9 +91,9 @@ class IncentiveChannelPolicy(tf_policy.TFPolicy):
     del seed  # Sampling uses the checkpointed generator.
     first = time_step.is_first()[:, None, None]
     given = tf.where(first, tf.zeros_like(policy_state), policy_state)
-    probs = self._probs_fn(time_step.observation, given)
-    joint = policies.gumbel_max_sample(probs, self._generator)
-    incentives = self._incentive_fn(time_step.observation, given, joint)
+    inputs = self._inputs_fn(time_step.observation, given)
+    joint = policies.gumbel_max_sample(self._probs_fn(inputs), self._generator)
+    incentives = self._incentive_fn(inputs, joint)
     actions = {a: tf.cast(joint[:, i], self.action_spec[a].dtype)
                for i, a in enumerate(self._agent_ids)}
     return policy_step.PolicyStep(actions, given + incentives,

@@ -38,6 +38,12 @@ def discounted_returns(rewards: tf.Tensor, episode_ends: tf.Tensor,
   return tf.experimental.numpy.moveaxis(returns, 0, 1)
 
 
+def num_episodes(experience: trajectory_lib.Trajectory) -> tf.Tensor:
+  """Episodes that end in the batch (at least 1, to divide by)."""
+  return tf.maximum(
+      tf.reduce_sum(tf.cast(experience.is_last(), tf.float32)), 1.0)
+
+
 def steps_since_start(experience: trajectory_lib.Trajectory) -> tf.Tensor:
   """Index t of each transition within its episode, float ``[B, T]``.
 

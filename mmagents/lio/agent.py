@@ -117,19 +117,17 @@ class LIOAgent(pg.PolicyGradientAgent):
   # --------------------------------------------------------------- policies
   def _make_policy(self, time_step_spec, action_spec, explore, generator,
                    name):
-    def probs_fn(observation, given):
-      inputs = self._inputs(self.layout.stack_observations(observation), given)
+    def inputs_fn(observation, given):
+      return self._inputs(self.layout.stack_observations(observation), given)
+
+    def probs_fn(inputs):
       epsilon = self.epsilon if explore else tf.constant(0.0)
       return self.policy_probs(self.policy_net.layer_weights, inputs, epsilon)
 
-    def incentive_fn(observation, given, actions):
-      inputs = self._inputs(self.layout.stack_observations(observation), given)
-      return self.incentives(inputs, actions)
-
     return incentives_lib.IncentiveChannelPolicy(
-        time_step_spec, action_spec, self.layout.agent_ids, probs_fn,
-        incentive_fn, num_givers=self.layout.num_agents, generator=generator,
-        name=name)
+        time_step_spec, action_spec, self.layout.agent_ids, inputs_fn,
+        probs_fn, self.incentives, num_givers=self.layout.num_agents,
+        generator=generator, name=name)
 
   def _policy_input_size(self) -> int:
     extra = self.layout.num_agents - 1 if self.config.observe_given else 0
@@ -182,11 +180,13 @@ class LIOAgent(pg.PolicyGradientAgent):
                                                 rewards, self.epsilon)
     return tf.reduce_sum(policy_loss - self.config.entropy_coeff * entropy)
 
-  def _total_rewards(self, experience, inputs: tf.Tensor) -> tf.Tensor:
-    """Extrinsic rewards plus incentives received ``[B, T, N]``."""
+  def _total_rewards(self, experience, inputs: tf.Tensor
+                     ) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Extrinsic rewards plus incentives received ``[B, T, N]``, and the
+    incentive matrices ``[B, T, givers, recipients]`` they include."""
     given = self.incentives(inputs, self.layout.stack_actions(
         experience.action))
-    return experience.reward + tf.reduce_sum(given, axis=-2)
+    return experience.reward + tf.reduce_sum(given, axis=-2), given
 
   def update_policies(self, experience) -> tf.Tensor:
     """θ → θ̂: one SGD step of every policy on τ with incentives received.
@@ -204,7 +204,7 @@ class LIOAgent(pg.PolicyGradientAgent):
   @tf.function(jit_compile=True)
   def _policy_gradients(self, experience):
     inputs = self._policy_inputs(experience)
-    rewards = self._total_rewards(experience, inputs)
+    rewards, _ = self._total_rewards(experience, inputs)
     weights = self.policy_net.layer_weights
     with tf.GradientTape() as tape:
       loss = self._inner_loss(weights, experience, inputs, rewards)
@@ -219,8 +219,7 @@ class LIOAgent(pg.PolicyGradientAgent):
     """
     first, second = experience
     inputs = self._policy_inputs(first)
-    given = self.incentives(inputs, self.layout.stack_actions(first.action))
-    rewards = first.reward + tf.reduce_sum(given, axis=-2)
+    rewards, given = self._total_rewards(first, inputs)
     new_weights = meta.differentiable_sgd_step(
         lambda w: self._inner_loss(w, first, inputs, rewards),
         self._policy_before, self.config.learning_rate)
@@ -235,12 +234,12 @@ class LIOAgent(pg.PolicyGradientAgent):
     # cross[i, j] = Σ_t G^{i,env}_t log π̂^j_t.
     cross = tf.einsum("bti,btj->ij", mask * extrinsic, mask * log_probs)
     others = 1.0 - tf.eye(self.num_agents)
-    incentive_loss = -tf.reduce_sum(cross * others, axis=1) / _episodes(second)
+    incentive_loss = -tf.reduce_sum(cross * others, axis=1) / returns_lib.num_episodes(second)
 
     discount = self.config.gamma ** returns_lib.steps_since_start(first)
     first_mask = returns_lib.valid_mask(first)
     cost = tf.einsum("bt,btij->i", first_mask * discount,
-                     tf.abs(given)) / _episodes(first)
+                     tf.abs(given)) / returns_lib.num_episodes(first)
     return incentive_loss, cost
 
   def _loss(self, experience, weights=None, training: bool = False):
@@ -299,7 +298,7 @@ def incentive_metrics(experience, agent_ids: Sequence[str], num_actions: int,
   """Incentive statistics of a batch of episodes from its `policy_info`."""
   given = experience.policy_info[incentives_lib.INCENTIVES]      # [B,T,G,N]
   mask = returns_lib.valid_mask(experience)                      # [B,T]
-  episodes = _episodes(experience)
+  episodes = returns_lib.num_episodes(experience)
   received = tf.reduce_sum(given, axis=-2) * mask[..., None]     # [B,T,N]
   metrics = {
       "incentive_given": tf.einsum("bt,btgn->g", mask, given) / episodes,
@@ -311,9 +310,4 @@ def incentive_metrics(experience, agent_ids: Sequence[str], num_actions: int,
   for i, agent_id in enumerate(agent_ids):
     metrics[f"incentive_received_per_action/{agent_id}"] = per_action[i]
   return metrics
-
-
-def _episodes(experience) -> tf.Tensor:
-  return tf.maximum(
-      tf.reduce_sum(tf.cast(experience.is_last(), tf.float32)), 1.0)
 
