@@ -25,6 +25,9 @@ launch.define_run_flags(num_episodes=50_000, eval_interval=500,
                         num_eval_episodes=20)
 common.define_lio_flags(lio.LIOConfig())
 common.define_escape_room_flags()
+# --help lists the shared run and method flags too.
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(common)
 FLAGS = flags.FLAGS
 
 _EPSILON_END_N3 = 0.3  # Table B.4, LIO, N = 3.

@@ -26,6 +26,9 @@ common.define_lio_flags(lio.LIOConfig(
     max_incentive=3.0, cost_coeff=0.0, cost_learning_rate=0.0,
     observe_given=False))
 flags.DEFINE_integer("max_steps", 5, "Rounds per episode.")
+# --help lists the shared run and method flags too.
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(common)
 FLAGS = flags.FLAGS
 
 

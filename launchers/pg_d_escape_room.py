@@ -27,6 +27,9 @@ common.define_pg_flags(pg.PGConfig(hidden_sizes=(64, 32), learning_rate=1e-4,
 common.define_escape_room_flags()
 flags.DEFINE_float("give_value", 2.0,
                    "R_a: reward one gift hands over (and costs the giver).")
+# --help lists the shared run and method flags too.
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(common)
 FLAGS = flags.FLAGS
 
 

@@ -26,6 +26,9 @@ common.define_escape_room_flags()
 flags.DEFINE_bool("asymmetric", False,
                   "The two-player asymmetric variant (App. B.5.1); ignores "
                   "--num_agents, --min_at_lever and --random_start.")
+# --help lists the shared run and method flags too.
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(common)
 FLAGS = flags.FLAGS
 
 

@@ -19,6 +19,9 @@ common.define_pg_flags(pg.PGConfig(hidden_sizes=(16, 8), learning_rate=1e-3,
                                    entropy_coeff=0.1, epsilon_start=1.0,
                                    epsilon_end=0.01, epsilon_episodes=5000))
 flags.DEFINE_integer("max_steps", 5, "Rounds per episode.")
+# --help lists the shared run and method flags too.
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(common)
 FLAGS = flags.FLAGS
 
 

@@ -22,6 +22,9 @@ flags.DEFINE_string("method", None, "Method name (mmagents/agents/registry).")
 flags.DEFINE_multi_string("env_arg", [], "Environment argument key=value.")
 flags.DEFINE_multi_string("hparam", [], "Method hyperparameter key=value.")
 flags.mark_flags_as_required(["env", "method"])
+# --help lists the shared run and method flags too.
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(common)
 FLAGS = flags.FLAGS
 
 
