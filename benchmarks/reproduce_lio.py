@@ -29,9 +29,11 @@ import numpy as np
 
 from launchers import plot
 
-# experiment -> (launcher arguments, optimum, {method: launcher module}).
+# experiment -> (launcher arguments, optimum, {method: launcher module and
+# method arguments}).
 EXPERIMENTS: Dict[str, Tuple[List[str], float, Dict[str, str]]] = {
     "er21": ([], 9.0, {"lio": "launchers.lio_escape_room",
+                       "lio_1ep": "launchers.lio_escape_room --one_episode",
                        "pg": "launchers.pg_escape_room",
                        "pg_d": "launchers.pg_d_escape_room"}),
     "er32": (["--num_agents=3", "--min_at_lever=2"], 8.0,
@@ -41,7 +43,7 @@ EXPERIMENTS: Dict[str, Tuple[List[str], float, Dict[str, str]]] = {
     "ipd": ([], -10.0, {"lio": "launchers.lio_ipd",
                         "pg": "launchers.pg_ipd"}),
 }
-METHODS = ("lio", "pg", "pg_d")
+METHODS = ("lio", "lio_1ep", "pg", "pg_d")
 
 flags.DEFINE_string("out_dir", "runs/reproduce_lio", "Where runs are kept.")
 flags.DEFINE_list("seeds", ["0", "1", "2", "3", "4"], "Seeds per method.")
@@ -56,12 +58,14 @@ flags.DEFINE_integer("num_episodes", 0,
 FLAGS = flags.FLAGS
 
 
-def _run(module: str, args: List[str], root: str, seed: str) -> dict:
+def _run(command: str, args: List[str], root: str, seed: str) -> dict:
   """Runs (or resumes) one launcher; returns its summary.json."""
   summary = os.path.join(root, "summary.json")
   if not os.path.exists(summary):
+    module, *method_args = command.split()
     with open(root + ".log", "w", encoding="utf-8") as log:
-      subprocess.run([sys.executable, "-m", module, f"--root_dir={root}",
+      subprocess.run([sys.executable, "-m", module, *method_args,
+                      f"--root_dir={root}",
                       f"--seed={seed}", *args], check=True, stdout=log,
                      stderr=subprocess.STDOUT)
   with open(summary, encoding="utf-8") as f:
@@ -98,12 +102,12 @@ def main(argv):
   results: Dict[Tuple[str, str], List[dict]] = {}
   for job, summary in zip(jobs, summaries):
     results.setdefault(job[:2], []).append(summary)
-  print(f"{'experiment':<11}{'method':<7}{'seeds':>6}  {'final return':<17}"
+  print(f"{'experiment':<11}{'method':<9}{'seeds':>6}  {'final return':<17}"
         f"{'optimum':>8}{'wall s/run':>12}")
   for (name, method), runs in results.items():
     finals = [r["final"]["return_mean"] for r in runs]
     wall = np.mean([r["wall_s"] for r in runs])
-    print(f"{name:<11}{method:<7}{len(runs):>6}  {_interval(finals):<17}"
+    print(f"{name:<11}{method:<9}{len(runs):>6}  {_interval(finals):<17}"
           f"{EXPERIMENTS[name][1]:>8.1f}{wall:>12.0f}")
   for name in FLAGS.experiment:
     groups = [(method, [j[4] for j in jobs if j[:2] == (name, method)])

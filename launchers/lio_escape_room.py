@@ -6,6 +6,7 @@ return approaches the optimum, 9 in ER(2, 1) and 8 in ER(3, 2).
   python -m launchers.lio_escape_room --root_dir=runs/lio_er21
   python -m launchers.lio_escape_room --root_dir=runs/lio_er32 \
       --n_agents=3 --m_required=2
+  python -m launchers.lio_escape_room --root_dir=runs/lio1_er21 --one_episode
 
 Defaults follow thesis Table B.4 (LIO columns) and App. B.4.2; with
 ``--num_agents=3`` the N = 3 column's ε_end (0.3) is the default. One episode
@@ -25,6 +26,9 @@ launch.define_run_flags(num_episodes=50_000, eval_interval=500,
                         num_eval_episodes=20)
 common.define_lio_flags(lio.LIOConfig())
 common.define_escape_room_flags()
+flags.DEFINE_bool("one_episode", False,
+                  "The 1-episode LIO ablation (App. B.5.1): incentives are "
+                  "learned on the policy step's own episode.")
 # --help lists the shared run and method flags too.
 flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)
@@ -40,8 +44,9 @@ def main(argv):
     FLAGS.epsilon_end = _EPSILON_END_N3
   with launch.bad_input():
     config = common.lio_config_from_flags()
+  method = "lio_one_episode" if FLAGS.one_episode else "lio"
   common.train_eval("lio_escape_room", "escape_room",
-                    common.escape_room_kwargs(), "lio", config)
+                    common.escape_room_kwargs(), method, config)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ class LauncherSmokeTest(parameterized.TestCase):
       ("lio_escape_room", "launchers.lio_escape_room", []),
       ("lio_escape_room_32", "launchers.lio_escape_room",
        ["--n_agents=3", "--m_required=2"]),
+      ("lio_escape_room_one_episode", "launchers.lio_escape_room",
+       ["--one_episode"]),
       ("lio_ipd", "launchers.lio_ipd", []),
       ("train_generic", "launchers.train",
        ["--env=escape_room", "--method=pg", "--env_arg=random_start=true",

@@ -14,6 +14,7 @@ from mmagents.core import incentives
 from mmagents.core import meta
 from mmagents.core import returns
 from mmagents.lio import agent as lio
+from mmagents.lio import one_episode
 
 TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,),
             learning_rate=0.5, epsilon_start=0.3, epsilon_end=0.3)
@@ -163,6 +164,64 @@ class LIOUpdateTest(parameterized.TestCase):
 
 if __name__ == "__main__":
   absltest.main()
+
+
+class OneEpisodeLIOTest(absltest.TestCase):
+
+  def test_importance_weights_are_running_products_of_joint_ratios(self):
+    env = escape_room.EscapeRoom(2, 1, seed=6)
+    tf_env = tf_py_environment.TFPyEnvironment(env)
+    tf.keras.utils.set_random_seed(6)
+    agent = one_episode.OneEpisodeLIOAgent(
+        tf_env.time_step_spec(), tf_env.action_spec(), env.agent_ids,
+        config=lio.LIOConfig(**dict(TINY, learning_rate=0.05)), seed=6)
+    agent.build_optimizers()
+    experience = _collect(agent, tf_env, env.max_steps, episodes=2)
+    agent.update_policies(experience)
+    new = agent.policy_probs(agent.policy_net.layer_weights,
+                             agent._policy_inputs(experience), 0.0)
+    old = agent.policy_probs(agent._policy_before,
+                             agent._policy_inputs(experience), agent.epsilon)
+    actions = agent.layout.stack_actions(experience.action)
+    mask = returns.valid_mask(experience)[..., None]
+    new_log = lio.pg.log_prob_taken(new, actions, mask)
+    weights = agent._outer_weights(experience, new_log).numpy()[0, :, 0]
+    ratio = (tf.gather(new, actions, batch_dims=3)
+             / tf.gather(old, actions, batch_dims=3)).numpy()[0].prod(-1)
+    first = experience.is_first().numpy()[0]
+    valid = mask.numpy()[0, :, 0] > 0
+    expected, running = [], 1.0
+    for t in range(len(first)):
+      running = (1.0 if first[t] else running) * (ratio[t] if valid[t]
+                                                  else 1.0)
+      expected.append(running)
+    np.testing.assert_allclose(np.log(weights[valid]),
+                               np.log(np.array(expected)[valid]), atol=1e-3)
+    self.assertFalse(np.allclose(weights[valid], 1.0))
+
+  def test_iteration_collects_once_and_updates_both(self):
+    env = ipd.IteratedPrisonersDilemma(seed=7)
+    tf_env = tf_py_environment.TFPyEnvironment(env)
+    agent = one_episode.OneEpisodeLIOAgent(
+        tf_env.time_step_spec(), tf_env.action_spec(), env.agent_ids,
+        config=lio.LIOConfig(**TINY, observe_given=False), seed=7)
+    agent.build_optimizers()
+    policy = [w.numpy() for w in agent.policy_net.layer_weights]
+    incentive = [w.numpy() for w in agent.incentive_net.trainable_variables]
+    calls = []
+
+    def collect():
+      calls.append(1)
+      return _collect(agent, tf_env, env.max_steps)
+
+    loss_info, experiences = agent.train_iteration(collect)
+    self.assertLen(calls, 1)
+    self.assertLen(experiences, 1)
+    self.assertTrue(np.isfinite(loss_info.loss.numpy()))
+    self.assertTrue(any(np.any(b != a.numpy()) for b, a in
+                        zip(policy, agent.policy_net.layer_weights)))
+    self.assertTrue(any(np.any(b != a.numpy()) for b, a in
+                        zip(incentive, agent.incentive_net.trainable_variables)))
 
 
 class LIOLearningTest(absltest.TestCase):

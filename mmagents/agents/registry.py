@@ -8,6 +8,7 @@ from typing import Any, Dict, Type
 from mmagents.agents import pg
 from mmagents.core import agent as agent_lib
 from mmagents.lio import agent as lio
+from mmagents.lio import one_episode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Method:
 _METHODS: Dict[str, Method] = {
     "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
     "lio": Method(lio.LIOConfig, lio.LIOAgent),
+    "lio_one_episode": Method(lio.LIOConfig, one_episode.OneEpisodeLIOAgent),
 }
 
 

@@ -231,16 +231,24 @@ class LIOAgent(pg.PolicyGradientAgent):
         probs, self.layout.stack_actions(second.action), mask)
     extrinsic = returns_lib.discounted_returns(
         second.reward, second.is_last(), self.config.gamma)      # [B,T,N]
+    extrinsic *= self._outer_weights(second, log_probs)
     # cross[i, j] = Σ_t G^{i,env}_t log π̂^j_t.
     cross = tf.einsum("bti,btj->ij", mask * extrinsic, mask * log_probs)
     others = 1.0 - tf.eye(self.num_agents)
-    incentive_loss = -tf.reduce_sum(cross * others, axis=1) / returns_lib.num_episodes(second)
+    incentive_loss = (-tf.reduce_sum(cross * others, axis=1)
+                      / returns_lib.num_episodes(second))
 
     discount = self.config.gamma ** returns_lib.steps_since_start(first)
     first_mask = returns_lib.valid_mask(first)
     cost = tf.einsum("bt,btij->i", first_mask * discount,
                      tf.abs(given)) / returns_lib.num_episodes(first)
     return incentive_loss, cost
+
+  def _outer_weights(self, experience, new_log_probs: tf.Tensor
+                     ) -> tf.Tensor:
+    """Weights ``[B, T, 1]`` of the Eq. 5.10 terms: 1, as τ̂ comes from θ̂."""
+    del new_log_probs
+    return tf.ones_like(experience.reward[..., :1])
 
   def _loss(self, experience, weights=None, training: bool = False):
     del weights, training
