@@ -1,4 +1,4 @@
-r"""Reproduces thesis Fig. 5.4/5.5: LIO against PG and PG-d, several seeds.
+r"""Reproduces thesis Fig. 5.4/5.5: LIO against its baselines, several seeds.
 
 Runs every (experiment, method) launcher with its defaults (the thesis'
 hyperparameters and episode counts) for each seed, or reuses finished runs
@@ -35,15 +35,17 @@ EXPERIMENTS: Dict[str, Tuple[List[str], float, Dict[str, str]]] = {
     "er21": ([], 9.0, {"lio": "launchers.lio_escape_room",
                        "lio_1ep": "launchers.lio_escape_room --one_episode",
                        "pg": "launchers.pg_escape_room",
-                       "pg_d": "launchers.pg_d_escape_room"}),
+                       "pg_d": "launchers.pg_d_escape_room",
+                       "pg_c": "launchers.pg_c_escape_room"}),
     "er32": (["--num_agents=3", "--min_at_lever=2"], 8.0,
              {"lio": "launchers.lio_escape_room",
               "pg": "launchers.pg_escape_room",
-              "pg_d": "launchers.pg_d_escape_room"}),
+              "pg_d": "launchers.pg_d_escape_room",
+              "pg_c": "launchers.pg_c_escape_room"}),
     "ipd": ([], -10.0, {"lio": "launchers.lio_ipd",
                         "pg": "launchers.pg_ipd"}),
 }
-METHODS = ("lio", "lio_1ep", "pg", "pg_d")
+METHODS = ("lio", "lio_1ep", "pg", "pg_d", "pg_c")
 
 flags.DEFINE_string("out_dir", "runs/reproduce_lio", "Where runs are kept.")
 flags.DEFINE_list("seeds", ["0", "1", "2", "3", "4"], "Seeds per method.")

@@ -63,40 +63,50 @@ def escape_room_kwargs() -> Dict[str, Any]:
           "max_steps": FLAGS.max_steps, "random_start": FLAGS.random_start}
 
 
-def define_lio_flags(defaults) -> None:
-  """LIO flags (the PG ones plus the incentive function's) with `defaults`."""
+def define_giving_flags(defaults) -> None:
+  """PG flags plus the incentive network's (LIO, PG-c), with `defaults`."""
   define_pg_flags(defaults)
   flags.DEFINE_list("incentive_hidden_sizes",
                     [str(h) for h in defaults.incentive_hidden_sizes],
-                    "Incentive function MLP hidden layer sizes.")
-  flags.DEFINE_float("incentive_learning_rate",
-                     defaults.incentive_learning_rate,
-                     "Adam learning rate α_η of the incentive functions.")
+                    "Incentive network MLP hidden layer sizes.")
   flags.DEFINE_float("max_incentive", defaults.max_incentive,
                      "R_max: incentives lie in [0, R_max].")
-  flags.DEFINE_float("cost_coeff", defaults.cost_coeff,
-                     "α: weight of the L1 incentive cost (Eq. 5.5).")
-  flags.DEFINE_float("cost_learning_rate", defaults.cost_learning_rate,
-                     "Adam learning rate of the cost term; 0 puts the cost "
-                     "into the incentive loss instead.")
   flags.DEFINE_bool("observe_given", defaults.observe_given,
                     "Agents observe the incentives they gave this episode.")
 
 
-def lio_config_from_flags():
-  from mmagents.lio import agent as lio  # pylint: disable=g-import-not-at-top
-  base = pg_config_from_flags()
+def giving_config_kwargs() -> Dict[str, Any]:
+  """Config fields of the `define_giving_flags` flags."""
   try:
     incentive_hidden = tuple(int(h) for h in FLAGS.incentive_hidden_sizes)
   except ValueError:
     raise ValueError(f"--incentive_hidden_sizes must be integers, got "
                      f"{FLAGS.incentive_hidden_sizes}") from None
+  return dict(dataclasses.asdict(pg_config_from_flags()),
+              incentive_hidden_sizes=incentive_hidden,
+              max_incentive=FLAGS.max_incentive,
+              observe_given=FLAGS.observe_given)
+
+
+def define_lio_flags(defaults) -> None:
+  """LIO flags with `defaults` (a `LIOConfig`)."""
+  define_giving_flags(defaults)
+  flags.DEFINE_float("incentive_learning_rate",
+                     defaults.incentive_learning_rate,
+                     "Adam learning rate α_η of the incentive functions.")
+  flags.DEFINE_float("cost_coeff", defaults.cost_coeff,
+                     "α: weight of the L1 incentive cost (Eq. 5.5).")
+  flags.DEFINE_float("cost_learning_rate", defaults.cost_learning_rate,
+                     "Adam learning rate of the cost term; 0 puts the cost "
+                     "into the incentive loss instead.")
+
+
+def lio_config_from_flags():
+  from mmagents.lio import agent as lio  # pylint: disable=g-import-not-at-top
   return lio.LIOConfig(
-      **dataclasses.asdict(base), incentive_hidden_sizes=incentive_hidden,
+      **giving_config_kwargs(),
       incentive_learning_rate=FLAGS.incentive_learning_rate,
-      max_incentive=FLAGS.max_incentive, cost_coeff=FLAGS.cost_coeff,
-      cost_learning_rate=FLAGS.cost_learning_rate,
-      observe_given=FLAGS.observe_given)
+      cost_coeff=FLAGS.cost_coeff, cost_learning_rate=FLAGS.cost_learning_rate)
 
 
 def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],

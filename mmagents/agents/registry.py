@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, Dict, Type
 
 from mmagents.agents import pg
+from mmagents.agents import pg_c
 from mmagents.core import agent as agent_lib
 from mmagents.lio import agent as lio
 from mmagents.lio import one_episode
@@ -19,6 +20,7 @@ class Method:
 
 _METHODS: Dict[str, Method] = {
     "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
+    "pg_c": Method(pg_c.PGcConfig, pg_c.PGcAgent),
     "lio": Method(lio.LIOConfig, lio.LIOAgent),
     "lio_one_episode": Method(lio.LIOConfig, one_episode.OneEpisodeLIOAgent),
 }

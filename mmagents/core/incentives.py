@@ -24,18 +24,21 @@ from mmagents.core import policies
 
 INCENTIVES = "incentives"   # Given at this step, [givers, recipients].
 GIVEN = "given"             # Given earlier in this episode, same shape.
+NOISE = "noise"             # Standard normal draws of stochastic incentives.
 
 # (observation dict, given so far [B, G, N]) -> network inputs [B, N, D].
 InputsFn = Callable[[dict, tf.Tensor], tf.Tensor]
 # (inputs) -> behaviour probabilities [B, N, A].
 ProbsFn = Callable[[tf.Tensor], tf.Tensor]
-# (inputs, joint actions [B, N]) -> incentives [B, G, N].
-IncentiveFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+# (inputs, joint actions [B, N], noise [B, G, N] or None) -> [B, G, N].
+IncentiveFn = Callable[[tf.Tensor, tf.Tensor, Optional[tf.Tensor]],
+                       tf.Tensor]
 
 
-def info_spec(num_givers: int, num_agents: int) -> dict:
+def info_spec(num_givers: int, num_agents: int, noise: bool = False) -> dict:
   spec = tensor_spec.TensorSpec([num_givers, num_agents], tf.float32)
-  return {INCENTIVES: spec, GIVEN: spec}
+  return dict({INCENTIVES: spec, GIVEN: spec}, **({NOISE: spec} if noise
+                                                  else {}))
 
 
 def others_one_hot(actions: tf.Tensor, num_actions: int) -> tf.Tensor:
@@ -68,20 +71,26 @@ def off_diagonal(matrix: tf.Tensor) -> tf.Tensor:
 
 
 class IncentiveChannelPolicy(tf_policy.TFPolicy):
-  """Joint categorical actions plus the incentives given at each step."""
+  """Joint categorical actions plus the incentives given at each step.
+
+  With ``noise=True`` the incentives are stochastic (a give-reward *action*,
+  as in PG-c): the policy draws standard normal noise, passes it to
+  `incentive_fn` and records it, so training recomputes the exact sample.
+  """
 
   def __init__(self, time_step_spec, action_spec, agent_ids,
                inputs_fn: InputsFn, probs_fn: ProbsFn,
                incentive_fn: IncentiveFn,
                num_givers: int, generator: tf.random.Generator,
-               name: Optional[str] = None):
+               noise: bool = False, name: Optional[str] = None):
     self._agent_ids = tuple(agent_ids)
     num_agents = len(self._agent_ids)
     super().__init__(
         time_step_spec, action_spec,
         policy_state_spec=tensor_spec.TensorSpec([num_givers, num_agents],
                                                  tf.float32),
-        info_spec=info_spec(num_givers, num_agents), name=name)
+        info_spec=info_spec(num_givers, num_agents, noise), name=name)
+    self._noise = noise
     self._inputs_fn = inputs_fn
     self._probs_fn = probs_fn
     self._incentive_fn = incentive_fn
@@ -93,8 +102,11 @@ class IncentiveChannelPolicy(tf_policy.TFPolicy):
     given = tf.where(first, tf.zeros_like(policy_state), policy_state)
     inputs = self._inputs_fn(time_step.observation, given)
     joint = policies.gumbel_max_sample(self._probs_fn(inputs), self._generator)
-    incentives = self._incentive_fn(inputs, joint)
+    info = {GIVEN: given}
+    noise = None
+    if self._noise:
+      noise = info[NOISE] = self._generator.normal(tf.shape(given))
+    incentives = info[INCENTIVES] = self._incentive_fn(inputs, joint, noise)
     actions = {a: tf.cast(joint[:, i], self.action_spec[a].dtype)
                for i, a in enumerate(self._agent_ids)}
-    return policy_step.PolicyStep(actions, given + incentives,
-                                  {INCENTIVES: incentives, GIVEN: given})
+    return policy_step.PolicyStep(actions, given + incentives, info)

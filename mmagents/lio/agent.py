@@ -32,16 +32,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import Dict, Sequence, Tuple
+from typing import Sequence, Tuple
 
-import numpy as np
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 
+from mmagents.agents import giving
 from mmagents.agents import pg
-from mmagents.core import incentives as incentives_lib
 from mmagents.core import meta
-from mmagents.core import networks
 from mmagents.core import returns as returns_lib
 
 LIOExperience = collections.namedtuple("LIOExperience", ["first", "second"])
@@ -50,7 +48,7 @@ LIOLossExtra = collections.namedtuple("LIOLossExtra",
 
 
 @dataclasses.dataclass(frozen=True)
-class LIOConfig(pg.PGConfig):
+class LIOConfig(giving.GivingConfig):
   """Hyperparameters (defaults: thesis Table B.4, LIO on ER(2, 1))."""
   hidden_sizes: Tuple[int, ...] = (64, 32)
   learning_rate: float = 1e-4            # α_θ, plain SGD (the inner step).
@@ -63,27 +61,20 @@ class LIOConfig(pg.PGConfig):
   max_incentive: float = 2.0             # R_max.
   cost_coeff: float = 1.0                # α of Eq. 5.5.
   cost_learning_rate: float = 1e-4       # Adam on the cost; 0: in the loss.
-  observe_given: bool = True
-  givers: Tuple[int, ...] = ()           # Agents that give; () = all.
 
   def __post_init__(self):
     super().__post_init__()
     if self.optimizer != "sgd":
       raise ValueError("LIO differentiates through a plain SGD policy step: "
                        "optimizer must be sgd")
-    if self.max_incentive <= 0:
-      raise ValueError(f"max_incentive must be > 0, got {self.max_incentive}")
     if self.incentive_learning_rate <= 0 or self.cost_learning_rate < 0:
       raise ValueError("incentive_learning_rate must be > 0 and "
                        "cost_learning_rate >= 0")
     if self.cost_coeff < 0:
       raise ValueError(f"cost_coeff must be >= 0, got {self.cost_coeff}")
-    if (not self.incentive_hidden_sizes
-        or min(self.incentive_hidden_sizes) < 1):
-      raise ValueError("incentive_hidden_sizes must be positive")
 
 
-class LIOAgent(pg.PolicyGradientAgent):
+class LIOAgent(giving.GivingAgent):
   """N LIO agents: policies and incentive functions, each batched over N."""
 
   def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
@@ -91,21 +82,6 @@ class LIOAgent(pg.PolicyGradientAgent):
                name: str = "lio"):
     super().__init__(time_step_spec, action_spec, agent_ids, config=config,
                      seed=seed, name=name)
-    n = self.num_agents
-    if any(not 0 <= g < n for g in config.givers):
-      raise ValueError(f"givers must be agent indices < {n}, got "
-                       f"{config.givers}")
-    givers = np.ones(n, np.float32)
-    if config.givers:
-      givers[:] = 0.0
-      givers[list(config.givers)] = 1.0
-    # give_mask[i, j]: whether i may give to j (never to itself).
-    self._give_mask = tf.constant(givers[:, None] * (1.0 - np.eye(n)),
-                                  tf.float32)
-    self.incentive_net = networks.StackedMLP(
-        n, self._policy_input_size() + (n - 1) * self.layout.max_actions,
-        config.incentive_hidden_sizes, n, output_bias=False,
-        name="incentive_net")
     self._policy_before = [
         tf.Variable(tf.zeros_like(w), trainable=False, name="policy_before")
         for w in self.policy_net.layer_weights]
@@ -114,48 +90,19 @@ class LIOAgent(pg.PolicyGradientAgent):
     self._cost_optimizer = (tf.keras.optimizers.Adam(config.cost_learning_rate)
                             if config.cost_learning_rate > 0 else None)
 
-  # --------------------------------------------------------------- policies
-  def _make_policy(self, time_step_spec, action_spec, explore, generator,
-                   name):
-    def inputs_fn(observation, given):
-      return self._inputs(self.layout.stack_observations(observation), given)
-
-    def probs_fn(inputs):
-      epsilon = self.epsilon if explore else tf.constant(0.0)
-      return self.policy_probs(self.policy_net.layer_weights, inputs, epsilon)
-
-    return incentives_lib.IncentiveChannelPolicy(
-        time_step_spec, action_spec, self.layout.agent_ids, inputs_fn,
-        probs_fn, self.incentives, num_givers=self.layout.num_agents,
-        generator=generator, name=name)
-
-  def _policy_input_size(self) -> int:
-    extra = self.layout.num_agents - 1 if self.config.observe_given else 0
-    return self.layout.max_obs + extra
-
-  def _inputs(self, observations: tf.Tensor, given: tf.Tensor) -> tf.Tensor:
-    """Observations ``[..., N, D]`` plus, if observed, what each gave."""
-    if not self.config.observe_given:
-      return observations
-    return tf.concat([observations, incentives_lib.off_diagonal(given)], -1)
-
-  def _policy_inputs(self, experience) -> tf.Tensor:
-    return self._inputs(self.layout.stack_observations(experience.observation),
-                        experience.policy_info[incentives_lib.GIVEN])
-
-  def incentives(self, inputs: tf.Tensor, actions: tf.Tensor) -> tf.Tensor:
+  def incentives(self, inputs: tf.Tensor, actions: tf.Tensor,
+                 noise=None) -> tf.Tensor:
     """Incentive matrix ``[..., givers, recipients]`` (Eq. 5.1's r_η^i).
 
     Args:
       inputs: the givers' inputs ``[..., N, D]`` (as the policies see them).
       actions: joint actions ``[..., N]``.
+      noise: unused (LIO's incentives are deterministic).
     """
-    x = tf.concat([inputs, incentives_lib.others_one_hot(
-        actions, self.layout.max_actions)], -1)
-    flat = tf.reshape(x, [-1, self.num_agents, x.shape[-1]])
-    out = tf.reshape(self.incentive_net(flat), tf.concat(
-        [tf.shape(x)[:-1], [self.num_agents]], 0))
-    return self.config.max_incentive * tf.sigmoid(out) * self._give_mask
+    del noise
+    return (self.config.max_incentive
+            * tf.sigmoid(self.incentive_outputs(inputs, actions))
+            * self.give_mask)
 
   # --------------------------------------------------------------- training
   def _trainable_variables(self):
@@ -291,31 +238,3 @@ class LIOAgent(pg.PolicyGradientAgent):
       cost_gradients = [tf.zeros_like(v) for v in variables]
     del tape
     return incentive_loss, cost, gradients, cost_gradients
-
-  # ---------------------------------------------------------------- metrics
-  def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
-    """Incentives per episode: given and received per agent, and the mean
-    incentive received for each action (per recipient)."""
-    return incentive_metrics(experience, self.layout.agent_ids,
-                             self.layout.max_actions,
-                             self.layout.stack_actions(experience.action))
-
-
-def incentive_metrics(experience, agent_ids: Sequence[str], num_actions: int,
-                      actions: tf.Tensor) -> Dict[str, tf.Tensor]:
-  """Incentive statistics of a batch of episodes from its `policy_info`."""
-  given = experience.policy_info[incentives_lib.INCENTIVES]      # [B,T,G,N]
-  mask = returns_lib.valid_mask(experience)                      # [B,T]
-  episodes = returns_lib.num_episodes(experience)
-  received = tf.reduce_sum(given, axis=-2) * mask[..., None]     # [B,T,N]
-  metrics = {
-      "incentive_given": tf.einsum("bt,btgn->g", mask, given) / episodes,
-      "incentive_received": tf.reduce_sum(received, [0, 1]) / episodes,
-  }
-  taken = tf.one_hot(actions, num_actions) * mask[..., None, None]
-  per_action = (tf.einsum("btn,btna->na", received, taken)
-                / tf.maximum(tf.reduce_sum(taken, [0, 1]), 1.0))  # [N, A]
-  for i, agent_id in enumerate(agent_ids):
-    metrics[f"incentive_received_per_action/{agent_id}"] = per_action[i]
-  return metrics
-
