@@ -33,19 +33,21 @@ from launchers import plot
 # method arguments}).
 EXPERIMENTS: Dict[str, Tuple[List[str], float, Dict[str, str]]] = {
     "er21": ([], 9.0, {"lio": "launchers.lio_escape_room",
+                       "lio_dec": "launchers.lio_dec_escape_room",
                        "lio_1ep": "launchers.lio_escape_room --one_episode",
                        "pg": "launchers.pg_escape_room",
                        "pg_d": "launchers.pg_d_escape_room",
                        "pg_c": "launchers.pg_c_escape_room"}),
     "er32": (["--num_agents=3", "--min_at_lever=2"], 8.0,
              {"lio": "launchers.lio_escape_room",
+              "lio_dec": "launchers.lio_dec_escape_room",
               "pg": "launchers.pg_escape_room",
               "pg_d": "launchers.pg_d_escape_room",
               "pg_c": "launchers.pg_c_escape_room"}),
     "ipd": ([], -10.0, {"lio": "launchers.lio_ipd",
                         "pg": "launchers.pg_ipd"}),
 }
-METHODS = ("lio", "lio_1ep", "pg", "pg_d", "pg_c")
+METHODS = ("lio", "lio_dec", "lio_1ep", "pg", "pg_d", "pg_c")
 
 flags.DEFINE_string("out_dir", "runs/reproduce_lio", "Where runs are kept.")
 flags.DEFINE_list("seeds", ["0", "1", "2", "3", "4"], "Seeds per method.")

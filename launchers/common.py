@@ -101,12 +101,26 @@ def define_lio_flags(defaults) -> None:
                      "into the incentive loss instead.")
 
 
+def lio_config_kwargs() -> Dict[str, Any]:
+  """`LIOConfig` fields of the `define_lio_flags` flags."""
+  return dict(giving_config_kwargs(),
+              incentive_learning_rate=FLAGS.incentive_learning_rate,
+              cost_coeff=FLAGS.cost_coeff,
+              cost_learning_rate=FLAGS.cost_learning_rate)
+
+
 def lio_config_from_flags():
   from mmagents.lio import agent as lio  # pylint: disable=g-import-not-at-top
-  return lio.LIOConfig(
-      **giving_config_kwargs(),
-      incentive_learning_rate=FLAGS.incentive_learning_rate,
-      cost_coeff=FLAGS.cost_coeff, cost_learning_rate=FLAGS.cost_learning_rate)
+  return lio.LIOConfig(**lio_config_kwargs())
+
+
+_LIO_EPSILON_END_N3 = 0.3  # Table B.4, LIO, N = 3.
+
+
+def set_lio_epsilon_end_for_three_agents() -> None:
+  """Table B.4's N = 3 LIO column: ε_end 0.3, unless --epsilon_end is set."""
+  if FLAGS.num_agents == 3 and not FLAGS["epsilon_end"].present:
+    FLAGS.epsilon_end = _LIO_EPSILON_END_N3
 
 
 def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],

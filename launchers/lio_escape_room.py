@@ -14,8 +14,6 @@ on the horizontal axis is one iteration of Algorithm 2 (two rollouts);
 ``env_steps`` counts both.
 """
 
-import sys
-
 from absl import flags
 
 from launchers import common
@@ -34,14 +32,9 @@ flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)
 FLAGS = flags.FLAGS
 
-_EPSILON_END_N3 = 0.3  # Table B.4, LIO, N = 3.
-
-
 def main(argv):
   del argv
-  if FLAGS.num_agents == 3 and not any(
-      a.startswith("--epsilon_end") for a in sys.argv[1:]):
-    FLAGS.epsilon_end = _EPSILON_END_N3
+  common.set_lio_epsilon_end_for_three_agents()
   with launch.bad_input():
     config = common.lio_config_from_flags()
   method = "lio_one_episode" if FLAGS.one_episode else "lio"

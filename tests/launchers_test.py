@@ -55,6 +55,7 @@ class LauncherSmokeTest(parameterized.TestCase):
       ("lio_escape_room_one_episode", "launchers.lio_escape_room",
        ["--one_episode"]),
       ("lio_ipd", "launchers.lio_ipd", []),
+      ("lio_dec_escape_room", "launchers.lio_dec_escape_room", []),
       ("pg_c_escape_room", "launchers.pg_c_escape_room", []),
       ("train_generic", "launchers.train",
        ["--env=escape_room", "--method=pg", "--env_arg=random_start=true",

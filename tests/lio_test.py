@@ -14,17 +14,18 @@ from mmagents.core import incentives
 from mmagents.core import meta
 from mmagents.core import returns
 from mmagents.lio import agent as lio
+from mmagents.lio import decentralized
 from mmagents.lio import one_episode
 
 TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,),
             learning_rate=0.5, epsilon_start=0.3, epsilon_end=0.3)
 
 
-def _setup(env, config, seed=0):
+def _setup(env, config, seed=0, agent_cls=lio.LIOAgent):
   tf.keras.utils.set_random_seed(seed)
   tf_env = tf_py_environment.TFPyEnvironment(env)
-  agent = lio.LIOAgent(tf_env.time_step_spec(), tf_env.action_spec(),
-                       env.agent_ids, config=config, seed=seed)
+  agent = agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
+                    env.agent_ids, config=config, seed=seed)
   agent.build_optimizers()
   return agent, tf_env
 
@@ -109,10 +110,16 @@ class LIOUpdateTest(parameterized.TestCase):
                 zip(agent.policy_net.layer_weights, agent._policy_before))
     self.assertGreater(moved, 0.0)
 
-  @parameterized.named_parameters(("er21", 2, 1), ("er32", 3, 2))
-  def test_incentive_gradient_matches_finite_differences(self, n, m):
+  @parameterized.named_parameters(
+      ("er21", 2, 1, False), ("er32", 3, 2, False),
+      ("er21_dec", 2, 1, True), ("er32_dec", 3, 2, True))
+  def test_incentive_gradient_matches_finite_differences(self, n, m, dec):
     env = escape_room.EscapeRoom(n, m, seed=4)
-    agent, tf_env = _setup(env, lio.LIOConfig(**TINY), seed=4)
+    if dec:
+      agent, tf_env = _setup(env, decentralized.LIODecConfig(**TINY), seed=4,
+                             agent_cls=decentralized.LIODecAgent)
+    else:
+      agent, tf_env = _setup(env, lio.LIOConfig(**TINY), seed=4)
     experience = _first_and_second(agent, tf_env, env.max_steps, episodes=2)
     variables = agent.incentive_net.trainable_variables
     with tf.GradientTape(persistent=True) as tape:
@@ -222,6 +229,33 @@ class OneEpisodeLIOTest(absltest.TestCase):
                         zip(policy, agent.policy_net.layer_weights)))
     self.assertTrue(any(np.any(b != a.numpy()) for b, a in
                         zip(incentive, agent.incentive_net.trainable_variables)))
+
+
+class LIODecTest(absltest.TestCase):
+
+  def test_pair_layout_and_behaviour_cloning(self):
+    env = escape_room.EscapeRoom(3, 2, seed=8)
+    agent, tf_env = _setup(
+        env, decentralized.LIODecConfig(**TINY, model_learning_rate=1e-2),
+        seed=8, agent_cls=decentralized.LIODecAgent)
+    x = tf.reshape(tf.range(3.0), [1, 1, 3])
+    np.testing.assert_array_equal(agent._per_pair(x).numpy()[0, 0],
+                                  [0, 1, 2, 0, 1, 2, 0, 1, 2])
+    experience = _collect(agent, tf_env, env.max_steps, episodes=3)
+    losses = [float(agent.fit_models(experience)) for _ in range(30)]
+    self.assertLess(losses[-1], 0.8 * losses[0])
+
+  def test_iteration_fits_models_and_keeps_them_apart_from_policies(self):
+    env = escape_room.EscapeRoom(2, 1, seed=9)
+    agent, tf_env = _setup(env, decentralized.LIODecConfig(**TINY), seed=9,
+                           agent_cls=decentralized.LIODecAgent)
+    models = [w.numpy() for w in agent.model_net.layer_weights]
+    loss_info, experiences = agent.train_iteration(
+        lambda: _collect(agent, tf_env, env.max_steps))
+    self.assertLen(experiences, 2)
+    self.assertTrue(np.isfinite(loss_info.loss.numpy()))
+    self.assertTrue(any(np.any(b != a.numpy()) for b, a in
+                        zip(models, agent.model_net.layer_weights)))
 
 
 class LIOLearningTest(absltest.TestCase):

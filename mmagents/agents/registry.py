@@ -9,6 +9,7 @@ from mmagents.agents import pg
 from mmagents.agents import pg_c
 from mmagents.core import agent as agent_lib
 from mmagents.lio import agent as lio
+from mmagents.lio import decentralized as lio_dec
 from mmagents.lio import one_episode
 
 
@@ -22,6 +23,7 @@ _METHODS: Dict[str, Method] = {
     "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
     "pg_c": Method(pg_c.PGcConfig, pg_c.PGcAgent),
     "lio": Method(lio.LIOConfig, lio.LIOAgent),
+    "lio_dec": Method(lio_dec.LIODecConfig, lio_dec.LIODecAgent),
     "lio_one_episode": Method(lio.LIOConfig, one_episode.OneEpisodeLIOAgent),
 }
 

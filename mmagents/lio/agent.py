@@ -185,11 +185,14 @@ class LIOAgent(giving.GivingAgent):
     incentive_loss = (-tf.reduce_sum(cross * others, axis=1)
                       / returns_lib.num_episodes(second))
 
-    discount = self.config.gamma ** returns_lib.steps_since_start(first)
-    first_mask = returns_lib.valid_mask(first)
-    cost = tf.einsum("bt,btij->i", first_mask * discount,
-                     tf.abs(given)) / returns_lib.num_episodes(first)
-    return incentive_loss, cost
+    return incentive_loss, self.incentive_cost(first, given)
+
+  def incentive_cost(self, experience, given: tf.Tensor) -> tf.Tensor:
+    """Eq. 5.6 per giver ``[N]``: Σ_t γ^t ||r_η^i||_1 per episode."""
+    discount = self.config.gamma ** returns_lib.steps_since_start(experience)
+    mask = returns_lib.valid_mask(experience)
+    return (tf.einsum("bt,btij->i", mask * discount, tf.abs(given))
+            / returns_lib.num_episodes(experience))
 
   def _outer_weights(self, experience, new_log_probs: tf.Tensor
                      ) -> tf.Tensor:
