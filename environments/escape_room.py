@@ -147,22 +147,28 @@ class AsymmetricEscapeRoom(base.MultiAgentPyEnvironment):
   total it has given this episode; A2 sees its own position (2 floats). The
   source's A1 also sees A2's current action before acting, which needs a
   sequential policy call; methods that want it (LIO) query A2 first.
+
+  With ``give_actions=False`` A1 only moves (2 actions) and sees the two
+  positions (4 floats): the game for methods that give through a separate
+  incentive channel (LIO paired with a PG recipient).
   """
 
   def __init__(self, max_steps: int = 5, give_value: float = 2.0,
-               seed: Optional[int] = None):
+               give_actions: bool = True, seed: Optional[int] = None):
     super().__init__(2, max_steps, seed=seed, terminal_time_limit=True)
+    self._give_actions = bool(give_actions)
     self._give_value = float(give_value)
     self._positions = np.zeros(2, np.int64)
     self._given = 0.0
     self._solved = False
 
   def _agent_observation_spec(self, index: int) -> array_spec.ArraySpec:
-    size = 5 if index == 0 else 2
+    size = (4 + self._give_actions) if index == 0 else 2
     return array_spec.ArraySpec((size,), np.float32, name=self.agent_ids[index])
 
   def _agent_action_spec(self, index: int) -> array_spec.BoundedArraySpec:
-    return array_spec.BoundedArraySpec((), np.int32, 0, 3 if index == 0 else 1,
+    last = (3 if self._give_actions else 1) if index == 0 else 1
+    return array_spec.BoundedArraySpec((), np.int32, 0, last,
                                        name=self.agent_ids[index])
 
   def _reset_state(self) -> base.Events:
@@ -176,7 +182,8 @@ class AsymmetricEscapeRoom(base.MultiAgentPyEnvironment):
   def _observe(self) -> Dict[str, np.ndarray]:
     own = self._one_hot(self._positions[0], 2)
     other = self._one_hot(self._positions[1], 2)
-    a1 = np.concatenate([own, other, [self._given]]).astype(np.float32)
+    given = [self._given] if self._give_actions else []
+    a1 = np.concatenate([own, other, given]).astype(np.float32)
     return {self.agent_ids[0]: a1, self.agent_ids[1]: other}
 
   def _transition(self, actions: np.ndarray) -> tuple:

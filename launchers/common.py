@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 from absl import flags
 
@@ -61,6 +61,22 @@ def escape_room_kwargs() -> Dict[str, Any]:
   """Environment arguments from the `define_escape_room_flags` flags."""
   return {"num_agents": FLAGS.num_agents, "min_at_lever": FLAGS.min_at_lever,
           "max_steps": FLAGS.max_steps, "random_start": FLAGS.random_start}
+
+
+def define_asymmetric_flag() -> None:
+  flags.DEFINE_bool("asymmetric", False,
+                    "The two-player asymmetric variant (App. B.5.1): agent_0 "
+                    "reaches the door, agent_1 pulls the lever; ignores "
+                    "--num_agents, --min_at_lever and --random_start.")
+
+
+def escape_room_env(**asymmetric_kwargs) -> Tuple[str, Dict[str, Any]]:
+  """Registry name and arguments of the Escape Room the flags select;
+  `asymmetric_kwargs` go to the asymmetric variant only."""
+  if FLAGS.asymmetric:
+    return "escape_room_asymmetric", dict(max_steps=FLAGS.max_steps,
+                                          **asymmetric_kwargs)
+  return "escape_room", escape_room_kwargs()
 
 
 def define_giving_flags(defaults) -> None:

@@ -23,22 +23,15 @@ common.define_pg_flags(pg.PGConfig(hidden_sizes=(64, 32), learning_rate=1e-4,
                                    entropy_coeff=0.01, epsilon_start=0.5,
                                    epsilon_end=0.05, epsilon_episodes=100))
 common.define_escape_room_flags()
-flags.DEFINE_bool("asymmetric", False,
-                  "The two-player asymmetric variant (App. B.5.1); ignores "
-                  "--num_agents, --min_at_lever and --random_start.")
+common.define_asymmetric_flag()
 # --help lists the shared run and method flags too.
 flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)
-FLAGS = flags.FLAGS
 
 
 def main(argv):
   del argv
-  if FLAGS.asymmetric:
-    env_name, env_kwargs = "escape_room_asymmetric", {
-        "max_steps": FLAGS.max_steps}
-  else:
-    env_name, env_kwargs = "escape_room", common.escape_room_kwargs()
+  env_name, env_kwargs = common.escape_room_env()
   with launch.bad_input():
     config = common.pg_config_from_flags()
   common.train_eval("pg_escape_room", env_name, env_kwargs, "pg", config)

@@ -184,6 +184,16 @@ class AsymmetricEscapeRoomTest(absltest.TestCase):
     np.testing.assert_array_equal(t.reward, [-1 - 2, -1 + 2])
     self.assertEqual(t.observation["agent_0"][-1], 2.0)
 
+  def test_without_give_actions_a1_only_moves(self):
+    env = er.AsymmetricEscapeRoom(give_actions=False)
+    self.assertEqual(env.action_spec()["agent_0"].maximum, 1)
+    self.assertEqual(env.observation_spec()["agent_0"].shape, (4,))
+    env_utils.validate_py_environment(env, episodes=3)
+    env.reset()
+    t = _step(env, 1, 1)                    # A2 pulls lever: A1 exits.
+    np.testing.assert_array_equal(t.reward, [10, -1])
+    np.testing.assert_array_equal(t.observation["agent_0"], [0, 1, 0, 1])
+
 
 if __name__ == "__main__":
   absltest.main()

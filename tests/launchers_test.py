@@ -54,6 +54,8 @@ class LauncherSmokeTest(parameterized.TestCase):
        ["--n_agents=3", "--m_required=2"]),
       ("lio_escape_room_one_episode", "launchers.lio_escape_room",
        ["--one_episode"]),
+      ("lio_escape_room_asymmetric", "launchers.lio_escape_room",
+       ["--asymmetric"]),
       ("lio_ipd", "launchers.lio_ipd", []),
       ("lio_dec_escape_room", "launchers.lio_dec_escape_room", []),
       ("pg_c_escape_room", "launchers.pg_c_escape_room", []),
@@ -100,6 +102,18 @@ class BenchmarkSmokeTest(absltest.TestCase):
                                                                    "ipd"))]
     self.assertLen(rows, 6)
     self.assertGreater(float(rows[0].split()[-1]), 0.0)
+
+
+  def test_reproduce_lio_tabulates_quick_runs(self):
+    out = tempfile.mkdtemp()
+    result = _launch("benchmarks.reproduce_lio", f"--out_dir={out}",
+                     "--experiment=asym", "--method=lio", "--seeds=0",
+                     "--num_episodes=2", timeout=300)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    row = [l for l in result.stdout.splitlines() if l.startswith("asym")]
+    self.assertLen(row, 1)
+    self.assertEqual(row[0].split()[:3], ["asym", "lio", "1"])
+    self.assertTrue(os.path.exists(os.path.join(out, "asym.png")))
 
 
 class BadInputTest(parameterized.TestCase):
