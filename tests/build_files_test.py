@@ -14,6 +14,7 @@ from absl.testing import absltest
 PACKAGES = ("benchmarks", "environments", "launchers", "mmagents", "tests")
 _RULE = re.compile(r"^(\w+)\(\n(.*?)^\)", re.M | re.S)
 _MAIN_BLOCK = re.compile(r"^if __name__ == .__main__.:", re.M)
+_RUN_MODULE = re.compile(r"[\"'](launchers|benchmarks)\.(\w+)[\"']")
 
 
 def _repo() -> str:
@@ -55,6 +56,20 @@ class BuildFilesTest(absltest.TestCase):
                or f'main = "{t}.py"' not in rules[t][1]]
     self.assertEqual(missing, [], "tests/BUILD lacks these py_test targets "
                      "(name = file stem, main = the file)")
+
+  def test_tests_declare_the_programs_they_run(self):
+    """A test that runs `python -m launchers.x` needs //launchers:x as data."""
+    tests_dir = os.path.join(self.repo, "tests")
+    rules = _rules(tests_dir)
+    missing = []
+    for test in [m for m in _modules(tests_dir) if m.endswith("_test")]:
+      with open(os.path.join(tests_dir, test + ".py")) as f:
+        programs = set(_RUN_MODULE.findall(f.read()))
+      body = rules.get(test, ("", ""))[1]
+      missing += [f"{test}: //{package}:{name}"
+                  for package, name in sorted(programs)
+                  if f'"//{package}:{name}"' not in body]
+    self.assertEqual(missing, [], "tests/BUILD data lacks these programs")
 
   def test_every_launcher_is_a_py_binary(self):
     launchers_dir = os.path.join(self.repo, "launchers")
