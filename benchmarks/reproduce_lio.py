@@ -30,6 +30,7 @@ from absl import flags
 import numpy as np
 
 from launchers import plot
+from mmagents.core import launch
 
 # experiment -> (launcher arguments, optimum, {method: launcher module and
 # method arguments}).
@@ -68,10 +69,15 @@ flags.DEFINE_multi_enum("experiment", list(EXPERIMENTS), list(EXPERIMENTS),
                         "Experiments (repeat).")
 flags.DEFINE_multi_enum("method", list(METHODS), list(METHODS),
                         "Methods (repeat).")
-flags.DEFINE_integer("jobs", 1, "Runs in parallel (one core each).")
+flags.DEFINE_integer("jobs", 1, "Runs in parallel (one core each).",
+                     lower_bound=1)
 flags.DEFINE_integer("num_episodes", 0,
-                     "Episodes per run for a quick check; 0: the thesis' "
-                     "count (each launcher's default).")
+                     "Episodes per run, for shorter runs; 0: the thesis' "
+                     "count (each launcher's default).", lower_bound=0)
+flags.DEFINE_integer("eval_interval", 0,
+                     "Episodes between evaluations; 0: the launcher's "
+                     "default, or a quarter of --num_episodes if that is "
+                     "set.", lower_bound=0)
 FLAGS = flags.FLAGS
 
 
@@ -108,9 +114,13 @@ def _interval(values: List[float]) -> str:
 def main(argv):
   del argv
   os.makedirs(FLAGS.out_dir, exist_ok=True)
-  quick = ([f"--num_episodes={FLAGS.num_episodes}",
-            f"--eval_interval={max(1, FLAGS.num_episodes // 4)}"]
-           if FLAGS.num_episodes > 0 else [])
+  shortened = []
+  eval_interval = FLAGS.eval_interval
+  if FLAGS.num_episodes > 0:
+    shortened.append(f"--num_episodes={FLAGS.num_episodes}")
+    eval_interval = eval_interval or max(1, FLAGS.num_episodes // 4)
+  if eval_interval > 0:
+    shortened.append(f"--eval_interval={eval_interval}")
   jobs = []
   for name in FLAGS.experiment:
     args, _, modules = EXPERIMENTS[name]
@@ -118,7 +128,7 @@ def main(argv):
       if method in modules:
         for seed in FLAGS.seeds:
           root = os.path.join(FLAGS.out_dir, f"{name}_{method}_s{seed}")
-          jobs.append((name, method, modules[method], args + quick, root,
+          jobs.append((name, method, modules[method], args + shortened, root,
                        seed))
   with concurrent.futures.ThreadPoolExecutor(FLAGS.jobs) as pool:
     summaries = list(pool.map(lambda j: _run(*j[2:]), jobs))
@@ -149,4 +159,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=launch.parse_flags)

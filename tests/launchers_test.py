@@ -115,6 +115,12 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertEqual(row[0].split()[:3], ["asym", "lio", "1"])
     self.assertTrue(os.path.exists(os.path.join(out, "asym.png")))
 
+  def test_reproduce_lio_rejects_bad_counts_in_one_line(self):
+    for bad in ("--jobs=0", "--eval_interval=-1"):
+      result = _launch("benchmarks.reproduce_lio", bad)
+      self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+      self.assertLen(_error_lines(result.stderr), 1, result.stderr)
+
 
 class BadInputTest(parameterized.TestCase):
 
