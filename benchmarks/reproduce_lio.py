@@ -4,7 +4,9 @@ Runs every (experiment, method) launcher with its defaults (the thesis'
 hyperparameters and episode counts) for each seed, or reuses finished runs
 under --out_dir, then prints a table of final collective extrinsic returns
 (mean ± 95% Student-t confidence interval over seeds, wall time per run) and
-writes one learning-curve PNG per experiment with a band per method.
+writes one learning-curve PNG per experiment with a band per method; on
+ER(2,1) and ER(3,2) also the incentives LIO agents pay the puller for each
+action (Fig. 5.5 b, d).
 
   python -m benchmarks.reproduce_lio --seeds=0,1,2,3,4
   python -m benchmarks.reproduce_lio --experiment=er21 --method=lio --jobs=2
@@ -61,6 +63,7 @@ EXPERIMENTS: Dict[str, Tuple[List[str], float, Dict[str, str]]] = {
 # evaluation has only 20 episodes); it is near the optimum within NEAR_OPTIMUM.
 LAST_EVALS = 10
 NEAR_OPTIMUM = 1.0
+_ESCAPE_ROOM_ACTIONS = ("lever", "start", "door")
 METHODS = ("lio", "lio_dec", "lio_1ep", "pg", "pg_d", "pg_c")
 
 flags.DEFINE_string("out_dir", "runs/reproduce_lio", "Where runs are kept.")
@@ -81,10 +84,14 @@ flags.DEFINE_integer("eval_interval", 0,
 FLAGS = flags.FLAGS
 
 
+def _load_rows(root: str) -> List[dict]:
+  with open(os.path.join(root, "metrics.jsonl"), encoding="utf-8") as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
 def _last_evals_mean(root: str) -> float:
   """Mean collective return of the run's last `LAST_EVALS` evaluations."""
-  with open(os.path.join(root, "metrics.jsonl"), encoding="utf-8") as f:
-    rows = [json.loads(line) for line in f]
+  rows = _load_rows(root)
   return float(np.mean([r["return_mean"] for r in rows[-LAST_EVALS:]]))
 
 
@@ -100,6 +107,41 @@ def _run(command: str, args: List[str], root: str, seed: str) -> dict:
                      stderr=subprocess.STDOUT)
   with open(summary, encoding="utf-8") as f:
     return json.load(f)
+
+
+def plot_incentives_to_puller(dirs: List[str], out: str, title: str) -> None:
+  """Fig. 5.5(b, d): incentive received per action by the agent who pulls.
+
+  In each run the puller is the agent with the most lever pulls in the last
+  evaluation; its per-action incentive is averaged over the evaluation steps
+  where it took that action (0 where it never did).
+  """
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  curves = {action: [] for action in _ESCAPE_ROOM_ACTIONS}
+  for root in dirs:
+    rows = _load_rows(root)
+    puller = int(np.argmax(rows[-1]["events"]["lever"]))
+    key = sorted(k for k in rows[-1]
+                 if k.startswith("incentive_received_per_action/"))[puller]
+    for index, action in enumerate(_ESCAPE_ROOM_ACTIONS):
+      curves[action].append({r["episode"]: r[key][index]
+                             for r in rows if key in r})
+  fig, ax = plt.subplots(figsize=(6, 4))
+  for action, per_seed in curves.items():
+    xs, mean, half = plot.aggregate(per_seed)
+    line, = ax.plot(xs, mean, label=action)
+    ax.fill_between(xs, mean - half, mean + half, alpha=0.25,
+                    color=line.get_color())
+  ax.set_xlabel("episode")
+  ax.set_ylabel("incentive received by the puller")
+  ax.set_title(f"{title} (n={len(dirs)})")
+  ax.grid(alpha=0.3)
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(out, dpi=120)
+  plt.close(fig)
 
 
 def _interval(values: List[float]) -> str:
@@ -156,6 +198,11 @@ def main(argv):
     plot.plot(groups, "return_mean", "episode", out,
               title=f"{name}: collective extrinsic return")
     print(f"wrote {out}")
+    if name in ("er21", "er32") and (name, "lio") in results:
+      out = os.path.join(FLAGS.out_dir, f"{name}_incentives.png")
+      plot_incentives_to_puller(dict(groups)["lio"], out,
+                                f"{name}: LIO incentives to the puller")
+      print(f"wrote {out}")
 
 
 if __name__ == "__main__":

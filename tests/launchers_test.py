@@ -103,17 +103,17 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertLen(rows, 6)
     self.assertGreater(float(rows[0].split()[-1]), 0.0)
 
-
   def test_reproduce_lio_tabulates_quick_runs(self):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_lio", f"--out_dir={out}",
-                     "--experiment=asym", "--method=lio", "--seeds=0",
+                     "--experiment=er21", "--method=lio", "--seeds=0",
                      "--num_episodes=2", timeout=300)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
-    row = [l for l in result.stdout.splitlines() if l.startswith("asym")]
+    row = [l for l in result.stdout.splitlines() if l.startswith("er21")]
     self.assertLen(row, 1)
-    self.assertEqual(row[0].split()[:3], ["asym", "lio", "1"])
-    self.assertTrue(os.path.exists(os.path.join(out, "asym.png")))
+    self.assertEqual(row[0].split()[:3], ["er21", "lio", "1"])
+    for figure in ("er21.png", "er21_incentives.png"):
+      self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
   def test_reproduce_lio_rejects_bad_counts_in_one_line(self):
     for bad in ("--jobs=0", "--eval_interval=-1"):
