@@ -34,15 +34,11 @@ def define_pg_flags(defaults) -> None:
 
 def pg_config_from_flags():
   from mmagents.agents import pg  # pylint: disable=g-import-not-at-top
-  try:
-    hidden = tuple(int(h) for h in FLAGS.hidden_sizes)
-  except ValueError:
-    raise ValueError(f"--hidden_sizes must be integers, got "
-                     f"{FLAGS.hidden_sizes}") from None
   return pg.PGConfig(
-      hidden_sizes=hidden, learning_rate=FLAGS.learning_rate,
-      optimizer=FLAGS.optimizer, entropy_coeff=FLAGS.entropy_coeff,
-      gamma=FLAGS.gamma, epsilon_start=FLAGS.epsilon_start,
+      hidden_sizes=int_list_flag("hidden_sizes"),
+      learning_rate=FLAGS.learning_rate, optimizer=FLAGS.optimizer,
+      entropy_coeff=FLAGS.entropy_coeff, gamma=FLAGS.gamma,
+      epsilon_start=FLAGS.epsilon_start,
       epsilon_end=FLAGS.epsilon_end, epsilon_episodes=FLAGS.epsilon_episodes)
 
 
@@ -93,13 +89,8 @@ def define_giving_flags(defaults) -> None:
 
 def giving_config_kwargs() -> Dict[str, Any]:
   """Config fields of the `define_giving_flags` flags."""
-  try:
-    incentive_hidden = tuple(int(h) for h in FLAGS.incentive_hidden_sizes)
-  except ValueError:
-    raise ValueError(f"--incentive_hidden_sizes must be integers, got "
-                     f"{FLAGS.incentive_hidden_sizes}") from None
   return dict(dataclasses.asdict(pg_config_from_flags()),
-              incentive_hidden_sizes=incentive_hidden,
+              incentive_hidden_sizes=int_list_flag("incentive_hidden_sizes"),
               max_incentive=FLAGS.max_incentive,
               observe_given=FLAGS.observe_given)
 
@@ -110,11 +101,25 @@ def define_lio_flags(defaults) -> None:
   flags.DEFINE_float("incentive_learning_rate",
                      defaults.incentive_learning_rate,
                      "Adam learning rate α_η of the incentive functions.")
+  define_cost_flags(defaults)
+
+
+def define_cost_flags(defaults) -> None:
+  """Incentive cost flags (LIO, MetaGrad) with `defaults`."""
   flags.DEFINE_float("cost_coeff", defaults.cost_coeff,
-                     "α: weight of the L1 incentive cost (Eq. 5.5).")
+                     "α: weight of the incentive cost (Eq. 5.5, ψ of 6.1).")
   flags.DEFINE_float("cost_learning_rate", defaults.cost_learning_rate,
                      "Adam learning rate of the cost term; 0 puts the cost "
                      "into the incentive loss instead.")
+
+
+def int_list_flag(name: str) -> Tuple[int, ...]:
+  """A list flag of layer sizes as ints; ValueError names the flag."""
+  try:
+    return tuple(int(h) for h in FLAGS[name].value)
+  except ValueError:
+    raise ValueError(f"--{name} must be integers, got "
+                     f"{FLAGS[name].value}") from None
 
 
 def lio_config_kwargs() -> Dict[str, Any]:

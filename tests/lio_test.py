@@ -16,6 +16,7 @@ from mmagents.core import returns
 from mmagents.lio import agent as lio
 from mmagents.lio import decentralized
 from mmagents.lio import one_episode
+from tests import finite_differences
 
 TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,),
             learning_rate=0.5, epsilon_start=0.3, epsilon_end=0.3)
@@ -131,26 +132,17 @@ class LIOUpdateTest(parameterized.TestCase):
     self.assertGreater(max(float(tf.reduce_max(tf.abs(g))) for g in grads),
                        1e-3)
     rng = np.random.default_rng(0)
-    h = 1e-2
     for k, variable in enumerate(variables):
       for giver in range(n):
         index = (giver,) + tuple(rng.integers(0, s) for s in
                                  variable.shape[1:])
-        original = variable.numpy()
-        values = []
-        for sign in (1.0, -1.0):
-          shifted = original.copy()
-          shifted[index] += sign * h
-          variable.assign(shifted)
-          values.append(agent.incentive_objectives(experience))
-        variable.assign(original)
-        fd_loss = (values[0][0][giver] - values[1][0][giver]) / (2 * h)
-        fd_cost = (values[0][1][giver] - values[1][1][giver]) / (2 * h)
-        np.testing.assert_allclose(grads[k].numpy()[index], fd_loss,
+        fd_loss, fd_cost = finite_differences.central_difference(
+            lambda: agent.incentive_objectives(experience), variable, index)
+        np.testing.assert_allclose(grads[k].numpy()[index], fd_loss[giver],
                                    rtol=5e-2, atol=5e-3,
                                    err_msg=f"loss, variable {k}, {index}")
-        np.testing.assert_allclose(cost_grads[k].numpy()[index], fd_cost,
-                                   rtol=5e-2, atol=5e-3,
+        np.testing.assert_allclose(cost_grads[k].numpy()[index],
+                                   fd_cost[giver], rtol=5e-2, atol=5e-3,
                                    err_msg=f"cost, variable {k}, {index}")
 
   def test_train_updates_incentives_only_and_counts(self):

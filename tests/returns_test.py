@@ -46,6 +46,24 @@ class ReturnsTest(absltest.TestCase):
     np.testing.assert_allclose(g.numpy()[0, :5], g0.numpy()[0])
     np.testing.assert_array_equal(g.numpy()[0, 5:], 0.0)
 
+  def test_gae_matches_its_closed_form(self):
+    # Episode r = (1, 2, 3) ending in a termination, V = (0.5, -1, 2).
+    rewards = tf.constant([[1.0, 2.0, 3.0]])
+    values = tf.constant([[0.5, -1.0, 2.0]])
+    ends = tf.constant([[False, False, True]])
+    gamma, lam = 0.9, 0.8
+    deltas = [1.0 + gamma * -1.0 - 0.5, 2.0 + gamma * 2.0 + 1.0, 3.0 - 2.0]
+    expected = [deltas[0] + gamma * lam * deltas[1]
+                + (gamma * lam) ** 2 * deltas[2],
+                deltas[1] + gamma * lam * deltas[2], deltas[2]]
+    got = returns.gae_advantages(rewards, values, ends, gamma, lam)
+    np.testing.assert_allclose(got.numpy()[0], expected, rtol=1e-6)
+    # λ = 1: the Monte-Carlo return minus V.
+    mc = returns.discounted_returns(rewards, ends, gamma) - values
+    np.testing.assert_allclose(
+        returns.gae_advantages(rewards, values, ends, gamma, 1.0).numpy(),
+        mc.numpy(), rtol=1e-6)
+
 
 if __name__ == "__main__":
   absltest.main()

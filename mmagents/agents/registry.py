@@ -11,6 +11,7 @@ from mmagents.core import agent as agent_lib
 from mmagents.lio import agent as lio
 from mmagents.lio import decentralized as lio_dec
 from mmagents.lio import one_episode
+from mmagents.metagrad import designer as metagrad
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +26,7 @@ _METHODS: Dict[str, Method] = {
     "lio": Method(lio.LIOConfig, lio.LIOAgent),
     "lio_dec": Method(lio_dec.LIODecConfig, lio_dec.LIODecAgent),
     "lio_one_episode": Method(lio.LIOConfig, one_episode.OneEpisodeLIOAgent),
+    "metagrad": Method(metagrad.MetaGradConfig, metagrad.MetaGradAgent),
 }
 
 

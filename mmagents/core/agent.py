@@ -8,8 +8,9 @@ A method is one subclass. It builds its Keras networks, then calls
   base builds ``policy`` (no exploration) and ``collect_policy`` (exploring),
   both TF-Agents policies usable by drivers;
 * ``_loss(experience, weights, training)``: a `LossInfo`;
-* optionally ``_train`` (meta-gradient methods), ``begin_iteration`` (schedules)
-  and ``scalars`` (values to log).
+* optionally ``_train`` (meta-gradient methods), ``begin_iteration`` (schedules),
+  ``scalars`` (values to log) and ``build_pipeline`` (state kept between
+  iterations).
 
 The public ``train``/``loss`` of `TFAgent` call the protected versions; the
 default ``_train`` takes one optimizer step on ``_loss`` and increments
@@ -129,6 +130,12 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
     """Creates optimizer state now, so checkpoints restore it eagerly."""
     if self._optimizer is not None:
       self._optimizer.build(self._trainable_variables())
+
+  def build_pipeline(self, trajectory_length: int) -> None:
+    """State sized by the padded training batch (``[1, trajectory_length]``)
+    that must exist before a checkpoint restores it: MetaGrad keeps its last
+    rollout for the next iteration. Default: none."""
+    del trajectory_length
 
   # -------------------------------------------------------------- TFAgent API
   def _initialize(self):

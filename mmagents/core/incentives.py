@@ -26,7 +26,7 @@ INCENTIVES = "incentives"   # Given at this step, [givers, recipients].
 GIVEN = "given"             # Given earlier in this episode, same shape.
 NOISE = "noise"             # Standard normal draws of stochastic incentives.
 
-# (observation dict, given so far [B, G, N]) -> network inputs [B, N, D].
+# (observation dict, given so far [B, G, N]) -> network inputs [B, N or G, D].
 InputsFn = Callable[[dict, tf.Tensor], tf.Tensor]
 # (inputs) -> behaviour probabilities [B, N, A].
 ProbsFn = Callable[[tf.Tensor], tf.Tensor]
@@ -76,13 +76,17 @@ class IncentiveChannelPolicy(tf_policy.TFPolicy):
   With ``noise=True`` the incentives are stochastic (a give-reward *action*,
   as in PG-c): the policy draws standard normal noise, passes it to
   `incentive_fn` and records it, so training recomputes the exact sample.
+  `incentive_fn` reads the agents' inputs, or with `giver_inputs_fn` inputs
+  of its own (a central designer reads the global state).
   """
 
   def __init__(self, time_step_spec, action_spec, agent_ids,
                inputs_fn: InputsFn, probs_fn: ProbsFn,
                incentive_fn: IncentiveFn,
                num_givers: int, generator: tf.random.Generator,
-               noise: bool = False, name: Optional[str] = None):
+               noise: bool = False,
+               giver_inputs_fn: Optional[InputsFn] = None,
+               name: Optional[str] = None):
     self._agent_ids = tuple(agent_ids)
     num_agents = len(self._agent_ids)
     super().__init__(
@@ -94,6 +98,7 @@ class IncentiveChannelPolicy(tf_policy.TFPolicy):
     self._inputs_fn = inputs_fn
     self._probs_fn = probs_fn
     self._incentive_fn = incentive_fn
+    self._giver_inputs_fn = giver_inputs_fn
     self._generator = generator
 
   def _action(self, time_step, policy_state, seed):
@@ -106,7 +111,10 @@ class IncentiveChannelPolicy(tf_policy.TFPolicy):
     noise = None
     if self._noise:
       noise = info[NOISE] = self._generator.normal(tf.shape(given))
-    incentives = info[INCENTIVES] = self._incentive_fn(inputs, joint, noise)
+    giver_inputs = (inputs if self._giver_inputs_fn is None else
+                    self._giver_inputs_fn(time_step.observation, given))
+    incentives = info[INCENTIVES] = self._incentive_fn(giver_inputs, joint,
+                                                       noise)
     actions = {a: tf.cast(joint[:, i], self.action_spec[a].dtype)
                for i, a in enumerate(self._agent_ids)}
     return policy_step.PolicyStep(actions, given + incentives, info)

@@ -82,3 +82,25 @@ def pad_time(experience: trajectory_lib.Trajectory,
       policy_info=tf.nest.map_structure(pad, experience.policy_info),
       reward=pad(experience.reward),
       discount=pad(experience.discount))
+
+
+def gae_advantages(rewards: tf.Tensor, values: tf.Tensor,
+                   episode_ends: tf.Tensor, gamma: float,
+                   lam: float) -> tf.Tensor:
+  """Generalized advantage estimates A_t = Σ_l (γλ)^l δ_{t+l} ``[B, T]``.
+
+  δ_t = r_t + γ V(s_{t+1}) - V(s_t), with V(s_{t+1}) = 0 where the
+  transition ends an episode (a termination) and read from the next row of
+  the batch otherwise (collect whole episodes).
+
+  Args:
+    rewards: ``[B, T]`` rewards.
+    values: ``[B, T]`` V(s_t) of each row's observation.
+    episode_ends: bool ``[B, T]``, True where the transition ends an episode.
+    gamma: discount factor.
+    lam: GAE λ (1: Monte-Carlo return minus V, 0: one-step TD error).
+  """
+  continues = 1.0 - tf.cast(episode_ends, tf.float32)
+  next_values = tf.concat([values[:, 1:], tf.zeros_like(values[:, :1])], 1)
+  deltas = rewards + gamma * continues * next_values - values
+  return discounted_returns(deltas, episode_ends, gamma * lam)

@@ -90,6 +90,8 @@ class Runner:
     self.eval_env = tf_py_environment.TFPyEnvironment(self.eval_py)
     self.agent = agent_factory(self.train_env, self.train_py)
     self.agent.build_optimizers()
+    self.agent.build_pipeline(config.episodes_per_iteration
+                              * (self.train_py.max_steps + 1))
 
     self._episode = tf.Variable(0, dtype=tf.int64, name="episode")
     self._env_steps = tf.Variable(0, dtype=tf.int64, name="env_steps")

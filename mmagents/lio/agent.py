@@ -38,6 +38,7 @@ import tensorflow as tf
 from tf_agents.agents import tf_agent
 
 from mmagents.agents import giving
+from mmagents.agents import lookahead
 from mmagents.agents import pg
 from mmagents.core import meta
 from mmagents.core import returns as returns_lib
@@ -74,7 +75,7 @@ class LIOConfig(giving.GivingConfig):
       raise ValueError(f"cost_coeff must be >= 0, got {self.cost_coeff}")
 
 
-class LIOAgent(giving.GivingAgent):
+class LIOAgent(lookahead.LookaheadMixin, giving.GivingAgent):
   """N LIO agents: policies and incentive functions, each batched over N."""
 
   def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
@@ -82,9 +83,7 @@ class LIOAgent(giving.GivingAgent):
                name: str = "lio"):
     super().__init__(time_step_spec, action_spec, agent_ids, config=config,
                      seed=seed, name=name)
-    self._policy_before = [
-        tf.Variable(tf.zeros_like(w), trainable=False, name="policy_before")
-        for w in self.policy_net.layer_weights]
+    self._init_lookahead()
     self._incentive_optimizer = tf.keras.optimizers.Adam(
         config.incentive_learning_rate)
     self._cost_optimizer = (tf.keras.optimizers.Adam(config.cost_learning_rate)
@@ -121,41 +120,11 @@ class LIOAgent(giving.GivingAgent):
     second = collect()
     return self.train(LIOExperience(first, second)), [first, second]
 
-  def _inner_loss(self, weights, experience, inputs: tf.Tensor,
-                  rewards: tf.Tensor) -> tf.Tensor:
-    policy_loss, entropy = self.reinforce_terms(weights, experience, inputs,
-                                                rewards, self.epsilon)
-    return tf.reduce_sum(policy_loss - self.config.entropy_coeff * entropy)
-
   def _total_rewards(self, experience, inputs: tf.Tensor
                      ) -> Tuple[tf.Tensor, tf.Tensor]:
-    """Extrinsic rewards plus incentives received ``[B, T, N]``, and the
-    incentive matrices ``[B, T, givers, recipients]`` they include."""
     given = self.incentives(inputs, self.layout.stack_actions(
         experience.action))
     return experience.reward + tf.reduce_sum(given, axis=-2), given
-
-  def update_policies(self, experience) -> tf.Tensor:
-    """θ → θ̂: one SGD step of every policy on τ with incentives received.
-
-    Keeps θ for the incentive update. Returns the inner loss.
-    """
-    for before, weight in zip(self._policy_before,
-                              self.policy_net.layer_weights):
-      before.assign(weight)
-    loss, gradients = self._policy_gradients(experience)
-    self._optimizer.apply_gradients(zip(gradients,
-                                        self.policy_net.layer_weights))
-    return loss
-
-  @tf.function(jit_compile=True)
-  def _policy_gradients(self, experience):
-    inputs = self._policy_inputs(experience)
-    rewards, _ = self._total_rewards(experience, inputs)
-    weights = self.policy_net.layer_weights
-    with tf.GradientTape() as tape:
-      loss = self._inner_loss(weights, experience, inputs, rewards)
-    return loss, tape.gradient(loss, weights)
 
   def incentive_objectives(self, experience: LIOExperience
                            ) -> Tuple[tf.Tensor, tf.Tensor]:
@@ -165,11 +134,7 @@ class LIOAgent(giving.GivingAgent):
     recomputed from the θ saved there.
     """
     first, second = experience
-    inputs = self._policy_inputs(first)
-    rewards, given = self._total_rewards(first, inputs)
-    new_weights = meta.differentiable_sgd_step(
-        lambda w: self._inner_loss(w, first, inputs, rewards),
-        self._policy_before, self.config.learning_rate)
+    new_weights, given = self.lookahead_weights(first)
 
     probs = self.policy_probs(new_weights, self._policy_inputs(second),
                               tf.constant(0.0))                  # [B,T,N,A]
