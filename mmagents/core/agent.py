@@ -34,6 +34,9 @@ from mmagents.core import policies
 class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
   """Base class: N agents, dict specs, one joint policy call per step."""
 
+  # Scalar `experience_metrics` keys that the progress line also prints.
+  progress_metrics: Tuple[str, ...] = ()
+
   def __init__(self,
                time_step_spec,
                action_spec,

@@ -233,9 +233,11 @@ class Runner:
     self._manager.save(checkpoint_number=episode)
     agents = " ".join(f"{r:+.2f}" for r in row["return_per_agent"])
     rate = f" | {episodes_per_s:.0f} episodes/s" if episodes_per_s else ""
+    extra = "".join(f" | {key.replace('_', ' ')} {row[key]:+.2f}"
+                    for key in self.agent.progress_metrics)
     self._log(f"{self.name} | episode {episode}/{self.config.num_episodes} | "
               f"env steps {row['env_steps']} | eval return "
-              f"{row['return_mean']:+.2f} (agents {agents}){rate}")
+              f"{row['return_mean']:+.2f} (agents {agents}){extra}{rate}")
 
   def _summaries(self, row: Dict[str, Any], episodes_per_s: Optional[float],
                  method_metrics: Sequence[str]) -> None:

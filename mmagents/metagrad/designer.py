@@ -113,6 +113,8 @@ class MetaGradConfig(pg.PGConfig):
 class MetaGradAgent(lookahead.LookaheadMixin, pg.PolicyGradientAgent):
   """N PG learners and one incentive designer, trained as one TF-Agent."""
 
+  progress_metrics = ("designer_return",)
+
   def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
                config: MetaGradConfig = MetaGradConfig(), seed: int = 0,
                name: str = "metagrad"):
