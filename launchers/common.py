@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 from absl import flags
 
@@ -73,6 +73,17 @@ def escape_room_env(**asymmetric_kwargs) -> Tuple[str, Dict[str, Any]]:
     return "escape_room_asymmetric", dict(max_steps=FLAGS.max_steps,
                                           **asymmetric_kwargs)
   return "escape_room", escape_room_kwargs()
+
+
+def train_eval_designer_escape_room(name: str, method_name: str,
+                                    config_fn: Callable[[], Any]
+                                    ) -> Dict[str, Any]:
+  """`train_eval` on the flags' Escape Room with the global state, which a
+  central incentive designer (MetaGrad, dual-RL) reads."""
+  with launch.bad_input():
+    config = config_fn()
+  env_kwargs = dict(escape_room_kwargs(), with_state=True)
+  return train_eval(name, "escape_room", env_kwargs, method_name, config)
 
 
 def define_giving_flags(defaults) -> None:

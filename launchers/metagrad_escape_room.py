@@ -85,11 +85,8 @@ def config_from_flags() -> designer.MetaGradConfig:
 
 def main(argv):
   del argv
-  with launch.bad_input():
-    config = config_from_flags()
-  env_kwargs = dict(common.escape_room_kwargs(), with_state=True)
-  common.train_eval("metagrad_escape_room", "escape_room", env_kwargs,
-                    "metagrad", config)
+  common.train_eval_designer_escape_room("metagrad_escape_room", "metagrad",
+                                         config_from_flags)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,9 @@ class LauncherSmokeTest(parameterized.TestCase):
       ("lio_dec_escape_room", "launchers.lio_dec_escape_room", []),
       ("pg_c_escape_room", "launchers.pg_c_escape_room", []),
       ("metagrad_escape_room", "launchers.metagrad_escape_room", []),
+      ("dual_rl_escape_room", "launchers.dual_rl_escape_room", []),
+      ("dual_rl_escape_room_continuous", "launchers.dual_rl_escape_room",
+       ["--action_set=continuous", "--n_agents=10", "--m_required=5"]),
       ("metagrad_escape_room_ppo", "launchers.metagrad_escape_room",
        ["--n_agents=3", "--m_required=1", "--outer_objective=ppo",
         "--outer_epochs=2"]),
@@ -119,6 +122,17 @@ class BenchmarkSmokeTest(absltest.TestCase):
     for figure in ("er21.png", "er21_incentives.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
+  def test_reproduce_metagrad_draws_cooperator_and_winner(self):
+    out = tempfile.mkdtemp()
+    result = _launch("benchmarks.reproduce_metagrad", f"--out_dir={out}",
+                     "--experiment=er21", "--method=metagrad", "--seeds=0",
+                     "--num_episodes=2", timeout=300)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    row = [l for l in result.stdout.splitlines() if l.startswith("er21")]
+    self.assertEqual(row[0].split()[:3], ["er21", "metagrad", "1"])
+    for figure in ("er21.png", "er21_incentives.png"):
+      self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
+
   def test_reproduce_lio_rejects_bad_counts_in_one_line(self):
     for bad in ("--jobs=0", "--eval_interval=-1"):
       result = _launch("benchmarks.reproduce_lio", bad)
@@ -142,6 +156,8 @@ class BadInputTest(parameterized.TestCase):
        ["--outer_objective=trpo"]),
       ("metagrad_bad_epochs", "launchers.metagrad_escape_room",
        ["--outer_epochs=0"]),
+      ("dual_rl_bad_action_set", "launchers.dual_rl_escape_room",
+       ["--action_set=huge"]),
       ("unknown_env", "launchers.train", ["--env=chess", "--method=pg"]),
       ("unknown_method", "launchers.train", ["--env=ipd", "--method=dqn"]),
       ("unknown_env_arg", "launchers.train",

@@ -1,4 +1,7 @@
-"""MetaGrad: designer incentives, meta-gradients, PPO outer loss, pipelining."""
+"""MetaGrad: designer incentives, meta-gradients, PPO outer loss, pipelining;
+and its dual-RL baselines."""
+
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -12,6 +15,7 @@ from environments import escape_room
 from mmagents.core import incentives
 from mmagents.core import returns
 from mmagents.metagrad import designer
+from mmagents.metagrad import dual_rl
 from tests import finite_differences
 
 TINY = dict(hidden_sizes=(8,), designer_hidden_sizes=(8,),
@@ -206,6 +210,97 @@ class PipelineTest(absltest.TestCase):
     np.testing.assert_array_equal(pending.observation["state"].numpy(),
                                   seconds[-1].observation["state"].numpy())
     self.assertEqual(int(agent.train_step_counter.numpy()), 3)
+
+
+def _dual_setup(action_space, seed=0, **overrides):
+  tf.keras.utils.set_random_seed(seed)
+  env = escape_room.EscapeRoom(3, 1, with_state=True, seed=seed)
+  tf_env = tf_py_environment.TFPyEnvironment(env)
+  tiny = {k: v for k, v in TINY.items() if k != "value_hidden_sizes"}
+  config = dual_rl.DualRLConfig(
+      **dict(tiny, action_space=action_space, learning_rate=0.1,
+             incentive_values=(0.0, 1.1, 2.0), **overrides))
+  agent = dual_rl.DualRLAgent(tf_env.time_step_spec(), tf_env.action_spec(),
+                              env.agent_ids, config=config, seed=seed)
+  agent.build_optimizers()
+  return agent, env, tf_env
+
+
+class DualRLTest(parameterized.TestCase):
+
+  def test_inverse_cdf_choices_follow_the_softmax(self):
+    logits = tf.constant([0.3, -1.0, 1.2, 0.0])
+    normals = tf.random.stateless_normal([20000], seed=[1, 2])
+    choices = dual_rl.DualRLAgent.inverse_cdf_choice(
+        tf.broadcast_to(logits, [20000, 4]), normals).numpy()
+    frequencies = np.bincount(choices, minlength=4) / 20000
+    np.testing.assert_allclose(frequencies, tf.nn.softmax(logits).numpy(),
+                               atol=0.015)
+
+  @parameterized.parameters("discrete", "continuous")
+  def test_recorded_incentives_are_recomputed_from_the_noise(self, space):
+    agent, env, tf_env = _dual_setup(space, seed=1)
+    experience = _collector(agent, env, tf_env, episodes=3)()
+    info = experience.policy_info
+    recomputed = agent.incentives(
+        agent._state(experience.observation)[..., None, :],
+        agent.layout.stack_actions(experience.action), info[incentives.NOISE])
+    mask = returns.valid_mask(experience).numpy()[0] > 0
+    np.testing.assert_allclose(recomputed.numpy()[0][mask],
+                               info[incentives.INCENTIVES].numpy()[0][mask],
+                               rtol=1e-5)
+    if space == "discrete":
+      values = recomputed.numpy()[0][mask].ravel()[:, None]
+      allowed = np.array(agent.config.incentive_values)[None, :]
+      self.assertTrue(np.all(np.min(np.abs(values - allowed), 1) < 1e-6))
+
+  def test_discrete_log_prob_is_the_log_softmax_of_the_choice(self):
+    agent, env, tf_env = _dual_setup("discrete", seed=2)
+    experience = _collector(agent, env, tf_env, episodes=2)()
+    log_prob, entropy = agent.designer_log_prob(experience)
+    outputs = agent.designer_outputs(
+        agent._state(experience.observation),
+        agent.layout.stack_actions(experience.action)).numpy()[0]
+    normal = experience.policy_info[incentives.NOISE].numpy()[0, :, 0, 0]
+    probs = np.exp(outputs) / np.exp(outputs).sum(-1, keepdims=True)
+    for t in range(outputs.shape[0]):
+      uniform = 0.5 * (1 + math.erf(normal[t] / math.sqrt(2)))
+      k = min(int(np.sum(np.cumsum(probs[t]) < uniform)), len(probs[t]) - 1)
+      self.assertAlmostEqual(float(log_prob[0, t]), np.log(probs[t, k]),
+                             places=4)
+      self.assertAlmostEqual(float(entropy[0, t]),
+                             -np.sum(probs[t] * np.log(probs[t])), places=4)
+
+  @parameterized.parameters("discrete", "continuous")
+  def test_designer_pays_for_its_incentives_and_both_learn(self, space):
+    agent, env, tf_env = _dual_setup(space, seed=3, gamma=1.0,
+                                     designer_entropy_coeff=0.0)
+    experience = _collector(agent, env, tf_env, episodes=2)()
+    given = experience.policy_info[incentives.INCENTIVES].numpy()[0, :, 0]
+    mask = returns.valid_mask(experience).numpy()[0] > 0
+    log_prob, _ = agent.designer_log_prob(experience)
+    # With γ = 1 and no entropy, the designer's loss is -Σ_t log π G^ID_t,
+    # G^ID the rest of the episode's extrinsic rewards minus incentives.
+    net = (experience.reward.numpy()[0] - given).sum(-1) * mask
+    starts = np.flatnonzero(mask & experience.is_first().numpy()[0])
+    ends = np.flatnonzero(mask & experience.is_last().numpy()[0])
+    expected = 0.0
+    for start, end in zip(starts, ends):
+      for t in range(start, end + 1):
+        expected -= float(log_prob[0, t]) * net[t:end + 1].sum()
+    loss = agent.loss(experience).extra.designer_loss
+    self.assertAlmostEqual(float(loss), expected / 2, places=3)
+    before = [v.numpy() for v in (agent.policy_net.trainable_variables
+                                  + agent.designer_net.trainable_variables)]
+    loss_info = agent.train(experience)
+    self.assertTrue(np.isfinite(loss_info.loss.numpy()))
+    after = agent.policy_net.trainable_variables + (
+        agent.designer_net.trainable_variables)
+    n_policy = len(agent.policy_net.trainable_variables)
+    self.assertTrue(any(np.any(b != a.numpy()) for b, a in
+                        zip(before[:n_policy], after[:n_policy])))
+    self.assertTrue(any(np.any(b != a.numpy()) for b, a in
+                        zip(before[n_policy:], after[n_policy:])))
 
 
 if __name__ == "__main__":

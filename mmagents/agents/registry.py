@@ -12,6 +12,7 @@ from mmagents.lio import agent as lio
 from mmagents.lio import decentralized as lio_dec
 from mmagents.lio import one_episode
 from mmagents.metagrad import designer as metagrad
+from mmagents.metagrad import dual_rl
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +28,7 @@ _METHODS: Dict[str, Method] = {
     "lio_dec": Method(lio_dec.LIODecConfig, lio_dec.LIODecAgent),
     "lio_one_episode": Method(lio.LIOConfig, one_episode.OneEpisodeLIOAgent),
     "metagrad": Method(metagrad.MetaGradConfig, metagrad.MetaGradAgent),
+    "dual_rl": Method(dual_rl.DualRLConfig, dual_rl.DualRLAgent),
 }
 
 

@@ -39,19 +39,16 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
-import numpy as np
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 
-from environments import base as env_base
-from mmagents.agents import giving
 from mmagents.agents import lookahead
 from mmagents.agents import pg
-from mmagents.core import incentives as incentives_lib
 from mmagents.core import networks
 from mmagents.core import returns as returns_lib
+from mmagents.metagrad import central
 
 MetaGradExperience = collections.namedtuple("MetaGradExperience",
                                             ["first", "second"])
@@ -110,26 +107,19 @@ class MetaGradConfig(pg.PGConfig):
         raise ValueError(f"{name} must be positive, got {sizes}")
 
 
-class MetaGradAgent(lookahead.LookaheadMixin, pg.PolicyGradientAgent):
+class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
+                    pg.PolicyGradientAgent):
   """N PG learners and one incentive designer, trained as one TF-Agent."""
-
-  progress_metrics = ("designer_return",)
 
   def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
                config: MetaGradConfig = MetaGradConfig(), seed: int = 0,
                name: str = "metagrad"):
-    state_spec = time_step_spec.observation.get(env_base.STATE_KEY)
-    if state_spec is None:
-      raise ValueError("MetaGrad's designer reads the global state: build "
-                       "the environment with with_state=True")
-    self._state_rank = len(state_spec.shape)
-    self._state_size = int(np.prod(state_spec.shape))
+    self._init_central(time_step_spec)
     super().__init__(time_step_spec, action_spec, agent_ids, config=config,
                      seed=seed, name=name)
-    n, a = self.num_agents, self.layout.max_actions
     self.designer_net = networks.StackedMLP(
-        1, self._state_size + n * a, config.designer_hidden_sizes, a,
-        output_bias=False, name="designer_net")
+        1, self.designer_features_size(), config.designer_hidden_sizes,
+        self.layout.max_actions, output_bias=False, name="designer_net")
     self.value_net = networks.StackedMLP(
         1, self._state_size, config.value_hidden_sizes, 1,
         name="designer_value_net")
@@ -143,26 +133,7 @@ class MetaGradAgent(lookahead.LookaheadMixin, pg.PolicyGradientAgent):
     self._pending = None        # τ̂ kept for the next iteration.
     self._pipeline_full = None
 
-  # --------------------------------------------------------------- policies
-  def _make_policy(self, time_step_spec, action_spec, explore, generator,
-                   name):
-    def probs_fn(inputs):
-      epsilon = self.epsilon if explore else tf.constant(0.0)
-      return self.policy_probs(self.policy_net.layer_weights, inputs, epsilon)
-
-    return incentives_lib.IncentiveChannelPolicy(
-        time_step_spec, action_spec, self.layout.agent_ids,
-        lambda observation, _: self.layout.stack_observations(observation),
-        probs_fn, self.incentives, num_givers=1, generator=generator,
-        giver_inputs_fn=lambda observation, _: self._state(observation)[
-            ..., None, :], name=name)
-
-  def _state(self, observation) -> tf.Tensor:
-    """The global state, flattened: ``[*outer, S]``."""
-    state = tf.cast(observation[env_base.STATE_KEY], tf.float32)
-    outer = tf.shape(state)[:len(state.shape) - self._state_rank]
-    return tf.reshape(state, tf.concat([outer, [self._state_size]], 0))
-
+  # ------------------------------------------------------------- incentives
   def incentive_per_action(self, state: tf.Tensor,
                            actions: tf.Tensor) -> tf.Tensor:
     """μ_η(s, a): the incentive for each action type ``[..., A]``.
@@ -171,14 +142,8 @@ class MetaGradAgent(lookahead.LookaheadMixin, pg.PolicyGradientAgent):
       state: global state ``[..., S]``.
       actions: joint actions ``[..., N]``.
     """
-    joint = tf.one_hot(actions, self.layout.max_actions)
-    joint = tf.reshape(joint, tf.concat(
-        [tf.shape(actions)[:-1], [self.num_agents * self.layout.max_actions]],
-        0))
-    x = tf.concat([state, joint], -1)
-    out = self.designer_net(tf.reshape(x, [-1, 1, x.shape[-1]]))
-    out = tf.reshape(out, tf.concat([tf.shape(x)[:-1],
-                                     [self.layout.max_actions]], 0))
+    out = self.run_designer(self.designer_net,
+                            self.designer_features(state, actions))
     return self.config.max_incentive * tf.sigmoid(out)
 
   def incentives(self, designer_inputs: tf.Tensor, actions: tf.Tensor,
@@ -256,9 +221,8 @@ class MetaGradAgent(lookahead.LookaheadMixin, pg.PolicyGradientAgent):
 
   def designer_values(self, experience) -> tf.Tensor:
     """The designer critic's V(s_t) ``[B, T]``."""
-    state = self._state(experience.observation)
-    flat = tf.reshape(state, [-1, 1, self._state_size])
-    return tf.reshape(self.value_net(flat), tf.shape(state)[:-1])
+    return self.run_designer(self.value_net,
+                             self._state(experience.observation))[..., 0]
 
   def outer_weights(self, experience) -> tf.Tensor:
     """What multiplies the log-probabilities: G^ID_t (exact) or A_t (ppo)."""
@@ -381,18 +345,3 @@ class MetaGradAgent(lookahead.LookaheadMixin, pg.PolicyGradientAgent):
     self._value_optimizer.apply_gradients(
         zip(gradients, self.value_net.trainable_variables))
     return loss
-
-  # ---------------------------------------------------------------- metrics
-  def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
-    """Incentives received per agent and action, and the designer's return
-    at test time: collective extrinsic return minus incentives given."""
-    actions = self.layout.stack_actions(experience.action)
-    metrics = giving.incentive_metrics(experience, self.layout.agent_ids,
-                                       self.layout.max_actions, actions)
-    mask = returns_lib.valid_mask(experience)
-    given = tf.reduce_sum(
-        experience.policy_info[incentives_lib.INCENTIVES], [-2, -1])
-    net = mask * (tf.reduce_sum(experience.reward, -1) - given)
-    metrics["designer_return"] = (tf.reduce_sum(net)
-                                  / returns_lib.num_episodes(experience))
-    return metrics

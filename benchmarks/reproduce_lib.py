@@ -1,0 +1,196 @@
+"""Runs launchers over seeds, tabulates scores and plots curves (reproductions).
+
+A reproduction script names its experiments (launcher arguments, optimum,
+methods) and the metric that scores a run; `main` runs every (experiment,
+method, seed) launcher with its defaults, or reuses finished runs under
+--out_dir (unfinished ones resume), then prints one table row per
+(experiment, method) and writes one learning-curve PNG per experiment.
+
+A run's score is its mean over its last `LAST_EVALS` evaluations (one
+evaluation has only 20 episodes); it is near the optimum within
+`NEAR_OPTIMUM`. Intervals are 95% Student-t over seeds.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from absl import flags
+import numpy as np
+
+from launchers import plot
+
+LAST_EVALS = 10
+NEAR_OPTIMUM = 1.0
+ESCAPE_ROOM_ACTIONS = ("lever", "start", "door")
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+  """Launcher arguments, the optimum of the metric, and the methods run."""
+  args: Tuple[str, ...]
+  optimum: float
+  methods: Dict[str, str]     # method -> "launcher.module [method args]"
+
+
+def define_flags(out_dir: str, experiments: Dict[str, Experiment],
+                 methods: Sequence[str]) -> None:
+  flags.DEFINE_string("out_dir", out_dir, "Where runs are kept.")
+  flags.DEFINE_list("seeds", ["0", "1", "2", "3", "4"], "Seeds per method.")
+  flags.DEFINE_multi_enum("experiment", list(experiments), list(experiments),
+                          "Experiments (repeat).")
+  flags.DEFINE_multi_enum("method", list(methods), list(methods),
+                          "Methods (repeat).")
+  flags.DEFINE_integer("jobs", 1, "Runs in parallel (one core each).",
+                       lower_bound=1)
+  flags.DEFINE_integer("num_episodes", 0,
+                       "Episodes per run, for shorter runs; 0: the thesis' "
+                       "count (each launcher's default).", lower_bound=0)
+  flags.DEFINE_integer("eval_interval", 0,
+                       "Episodes between evaluations; 0: the launcher's "
+                       "default, or a quarter of --num_episodes if that is "
+                       "set.", lower_bound=0)
+
+
+def load_rows(root: str) -> List[dict]:
+  with open(os.path.join(root, "metrics.jsonl"), encoding="utf-8") as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def last_evals_mean(root: str, metric: str) -> float:
+  """Mean of `metric` over the run's last `LAST_EVALS` evaluations."""
+  return float(np.mean([r[metric] for r in load_rows(root)[-LAST_EVALS:]]))
+
+
+def _run(command: str, args: List[str], root: str, seed: str) -> dict:
+  """Runs (or resumes) one launcher; returns its summary.json."""
+  summary = os.path.join(root, "summary.json")
+  if not os.path.exists(summary):
+    module, *method_args = command.split()
+    with open(root + ".log", "w", encoding="utf-8") as log:
+      subprocess.run([sys.executable, "-m", module, *method_args,
+                      f"--root_dir={root}", f"--seed={seed}", *args],
+                     check=True, stdout=log, stderr=subprocess.STDOUT)
+  with open(summary, encoding="utf-8") as f:
+    return json.load(f)
+
+
+def interval(values: List[float]) -> str:
+  mean = float(np.mean(values))
+  if len(values) < 2:
+    return f"{mean:+.2f}"
+  half = plot.t95(len(values) - 1) * np.std(values, ddof=1) / np.sqrt(
+      len(values))
+  return f"{mean:+.2f} ± {half:.2f}"
+
+
+def plot_incentives_by_role(dirs: List[str], roles: Dict[str, str], out: str,
+                            title: str) -> None:
+  """Incentive received per action by the agent in each role (Fig. 5.5b/d,
+  6.1d), one panel per role.
+
+  A role is named by an Escape Room event: in each run the agent with the
+  most such events in the last evaluation plays it ("lever": the puller or
+  cooperator, "door": the winner). Its per-action incentive is averaged over
+  the evaluation steps where it took that action (0 where it never did).
+  """
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  fig, axes = plt.subplots(1, len(roles), figsize=(6 * len(roles), 4),
+                           squeeze=False)
+  for ax, (role, event) in zip(axes[0], roles.items()):
+    curves = {action: [] for action in ESCAPE_ROOM_ACTIONS}
+    for root in dirs:
+      rows = load_rows(root)
+      agent = int(np.argmax(rows[-1]["events"][event]))
+      key = sorted(k for k in rows[-1]
+                   if k.startswith("incentive_received_per_action/"))[agent]
+      for index, action in enumerate(ESCAPE_ROOM_ACTIONS):
+        curves[action].append({r["episode"]: r[key][index]
+                               for r in rows if key in r})
+    for action, per_seed in curves.items():
+      xs, mean, half = plot.aggregate(per_seed)
+      line, = ax.plot(xs, mean, label=action)
+      ax.fill_between(xs, mean - half, mean + half, alpha=0.25,
+                      color=line.get_color())
+    ax.set_xlabel("episode")
+    ax.set_ylabel(f"incentive received by the {role}")
+    ax.set_title(f"{title} (n={len(dirs)})")
+    ax.grid(alpha=0.3)
+    ax.legend()
+  fig.tight_layout()
+  fig.savefig(out, dpi=120)
+  plt.close(fig)
+
+
+@dataclasses.dataclass(frozen=True)
+class RolePlot:
+  """Which runs get a `plot_incentives_by_role` figure, and its roles."""
+  method: str
+  roles: Dict[str, str]       # role -> Escape Room event that names it.
+  experiments: Tuple[str, ...]
+
+
+def main(experiments: Dict[str, Experiment], methods: Sequence[str],
+         metric: str, metric_label: str,
+         role_plot: Optional[RolePlot] = None) -> None:
+  """Runs the selected experiments and prints the table; see module doc."""
+  fv = flags.FLAGS
+  os.makedirs(fv.out_dir, exist_ok=True)
+  shortened = []
+  eval_interval = fv.eval_interval
+  if fv.num_episodes > 0:
+    shortened.append(f"--num_episodes={fv.num_episodes}")
+    eval_interval = eval_interval or max(1, fv.num_episodes // 4)
+  if eval_interval > 0:
+    shortened.append(f"--eval_interval={eval_interval}")
+  jobs = []
+  for name in fv.experiment:
+    experiment = experiments[name]
+    for method in fv.method:
+      if method in experiment.methods:
+        for seed in fv.seeds:
+          root = os.path.join(fv.out_dir, f"{name}_{method}_s{seed}")
+          jobs.append((name, method, experiment.methods[method],
+                       list(experiment.args) + shortened, root, seed))
+  with concurrent.futures.ThreadPoolExecutor(fv.jobs) as pool:
+    summaries = list(pool.map(lambda j: _run(*j[2:]), jobs))
+
+  results: Dict[Tuple[str, str], List[Tuple[dict, float]]] = {}
+  for job, summary in zip(jobs, summaries):
+    results.setdefault(job[:2], []).append(
+        (summary, last_evals_mean(job[4], metric)))
+  width = max([len(m) for m in methods] + [6]) + 2
+  print(f"{'experiment':<11}{'method':<{width}}{'seeds':>6}  "
+        f"{'final':<16}{f'last {LAST_EVALS} evals':<16}{'optimum':>8}"
+        f"{'near it':>9}  {'per seed (last evals)':<36}{'wall s/run':>10}")
+  for (name, method), runs in results.items():
+    finals = [r["final"][metric] for r, _ in runs]
+    lasts = [last for _, last in runs]
+    optimum = experiments[name].optimum
+    near = sum(abs(v - optimum) <= NEAR_OPTIMUM for v in lasts)
+    per_seed = " ".join(f"{v:+.2f}" for v in lasts)
+    wall = np.mean([r["wall_s"] for r, _ in runs])
+    print(f"{name:<11}{method:<{width}}{len(runs):>6}  "
+          f"{interval(finals):<16}{interval(lasts):<16}{optimum:>8.1f}"
+          f"{f'{near}/{len(runs)}':>9}  {per_seed:<36}{wall:>10.0f}")
+  for name in fv.experiment:
+    groups = {method: [j[4] for j in jobs if j[:2] == (name, method)]
+              for method in fv.method if (name, method) in results}
+    out = os.path.join(fv.out_dir, f"{name}.png")
+    plot.plot(list(groups.items()), metric, "episode", out,
+              title=f"{name}: {metric_label}")
+    print(f"wrote {out}")
+    if (role_plot and name in role_plot.experiments
+        and role_plot.method in groups):
+      out = os.path.join(fv.out_dir, f"{name}_incentives.png")
+      plot_incentives_by_role(groups[role_plot.method], role_plot.roles, out,
+                              f"{name}: {role_plot.method} incentives")
+      print(f"wrote {out}")
