@@ -75,6 +75,22 @@ def escape_room_env(**asymmetric_kwargs) -> Tuple[str, Dict[str, Any]]:
   return "escape_room", escape_room_kwargs()
 
 
+def define_designer_flags(defaults) -> None:
+  """ER(N, M) flags with ER(5, 2) as default, and the central designer's
+  network, learning rate and incentive bound (MetaGrad, dual-RL)."""
+  define_escape_room_flags()
+  FLAGS.set_default("num_agents", 5)
+  FLAGS.set_default("min_at_lever", 2)
+  flags.DEFINE_list("designer_hidden_sizes",
+                    [str(h) for h in defaults.designer_hidden_sizes],
+                    "Designer MLP hidden layer sizes (d1, d2).")
+  flags.DEFINE_float("designer_learning_rate",
+                     defaults.designer_learning_rate,
+                     "Adam learning rate α_ID of the designer.")
+  flags.DEFINE_float("max_incentive", defaults.max_incentive,
+                     "Incentives lie in (0, max_incentive).")
+
+
 def train_eval_designer_escape_room(name: str, method_name: str,
                                     config_fn: Callable[[], Any]
                                     ) -> Dict[str, Any]:

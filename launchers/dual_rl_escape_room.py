@@ -46,22 +46,13 @@ _TABLES = {
 launch.define_run_flags(num_episodes=100_000, eval_interval=500,
                         num_eval_episodes=20)
 common.define_pg_flags(_DEFAULTS)
-common.define_escape_room_flags()
-flags.FLAGS.set_default("num_agents", 5)
-flags.FLAGS.set_default("min_at_lever", 2)
+common.define_designer_flags(_DEFAULTS)
 flags.DEFINE_enum("action_set", "small",
                   [*dual_rl.ACTION_SETS, "continuous"],
                   "The designer's actions: a discrete incentive set, or "
                   "continuous incentives in (0, max_incentive).")
-flags.DEFINE_list("designer_hidden_sizes",
-                  [str(h) for h in _DEFAULTS.designer_hidden_sizes],
-                  "Designer policy MLP hidden layer sizes (d1, d2).")
-flags.DEFINE_float("designer_learning_rate", _DEFAULTS.designer_learning_rate,
-                   "Adam learning rate α_ID of the designer's policy.")
 flags.DEFINE_float("designer_entropy_coeff", _DEFAULTS.designer_entropy_coeff,
                    "Entropy bonus of the discrete designer's policy.")
-flags.DEFINE_float("max_incentive", _DEFAULTS.max_incentive,
-                   "Continuous incentives lie in (0, max_incentive).")
 # --help lists the shared run and method flags too.
 flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)

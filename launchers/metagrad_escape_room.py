@@ -35,16 +35,7 @@ _DEFAULTS = designer.MetaGradConfig()
 launch.define_run_flags(num_episodes=100_000, eval_interval=500,
                         num_eval_episodes=20)
 common.define_pg_flags(_DEFAULTS)
-common.define_escape_room_flags()
-flags.FLAGS.set_default("num_agents", 5)
-flags.FLAGS.set_default("min_at_lever", 2)
-flags.DEFINE_list("designer_hidden_sizes",
-                  [str(h) for h in _DEFAULTS.designer_hidden_sizes],
-                  "Incentive function MLP hidden layer sizes (d1, d2).")
-flags.DEFINE_float("designer_learning_rate", _DEFAULTS.designer_learning_rate,
-                   "Adam learning rate α_ID of the incentive function.")
-flags.DEFINE_float("max_incentive", _DEFAULTS.max_incentive,
-                   "Incentives lie in (0, max_incentive).")
+common.define_designer_flags(_DEFAULTS)
 common.define_cost_flags(_DEFAULTS)
 flags.DEFINE_bool("cost_on_all_outputs", _DEFAULTS.cost_on_all_outputs,
                   "Charge every output of the incentive function at each "
