@@ -194,8 +194,12 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
       first = collect()
     else:
       first = tf.cond(self._pipeline_full, self._pending_experience, collect)
-    self.update_policies(first)
-    second = collect()
+    # Automatic control dependencies do not order the environment ops inside
+    # the cond before those of the next rollout (TFPyEnvironment refuses
+    # concurrent calls): wait for τ explicitly.
+    with tf.control_dependencies(tf.nest.flatten(first)):
+      self.update_policies(first)
+      second = collect()
     loss_info = self.train(MetaGradExperience(first, second))
     if self._pending is not None:
       for variable, value in zip(self._pending, tf.nest.flatten(second)):
