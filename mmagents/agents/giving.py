@@ -72,14 +72,11 @@ class GivingAgent(pg.PolicyGradientAgent):
     def inputs_fn(observation, given):
       return self._inputs(self.layout.stack_observations(observation), given)
 
-    def probs_fn(inputs):
-      epsilon = self.epsilon if explore else tf.constant(0.0)
-      return self.policy_probs(self.policy_net.layer_weights, inputs, epsilon)
-
     return incentives_lib.IncentiveChannelPolicy(
         time_step_spec, action_spec, self.layout.agent_ids, inputs_fn,
-        probs_fn, self.incentives, num_givers=self.layout.num_agents,
-        generator=generator, noise=self.stochastic_incentives, name=name)
+        self.behaviour_probs_fn(explore), self.incentives,
+        num_givers=self.layout.num_agents, generator=generator,
+        noise=self.stochastic_incentives, name=name)
 
   def _policy_input_size(self) -> int:
     extra = self.layout.num_agents - 1 if self.config.observe_given else 0

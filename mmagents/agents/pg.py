@@ -108,6 +108,14 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
   def scalars(self) -> Dict[str, float]:
     return {"epsilon": float(self.epsilon.numpy())}
 
+  def behaviour_probs_fn(self, explore: bool):
+    """Stacked policy inputs ``[B, N, D]`` → π̃ ``[B, N, A]`` (ε only when
+    exploring), for policies that build their own inputs."""
+    def probs_fn(inputs):
+      epsilon = self.epsilon if explore else tf.constant(0.0)
+      return self.policy_probs(self.policy_net.layer_weights, inputs, epsilon)
+    return probs_fn
+
   def _behaviour_probs(self, observation, explore: bool) -> tf.Tensor:
     logits = self.policy_net(self.layout.stack_observations(observation))
     epsilon = self.epsilon if explore else tf.constant(0.0)

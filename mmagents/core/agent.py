@@ -68,8 +68,13 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
     collect_policy = self._make_policy(
         time_step_spec, action_spec, explore=True, generator=self.collect_rng,
         name="collect_policy")
+    # Its own counter: TFAgent's default is the process-wide global step,
+    # which every agent in a process (tests, tools) would share.
     super().__init__(time_step_spec, action_spec, policy, collect_policy,
-                     train_sequence_length=train_sequence_length)
+                     train_sequence_length=train_sequence_length,
+                     train_step_counter=tf.Variable(
+                         0, dtype=tf.int64, trainable=False,
+                         name="train_step"))
 
   @property
   def agent_ids(self) -> tuple:

@@ -42,15 +42,11 @@ class CentralDesignerMixin:
 
   def _make_policy(self, time_step_spec, action_spec, explore, generator,
                    name):
-    def probs_fn(inputs):
-      epsilon = self.epsilon if explore else tf.constant(0.0)
-      return self.policy_probs(self.policy_net.layer_weights, inputs, epsilon)
-
     return incentives_lib.IncentiveChannelPolicy(
         time_step_spec, action_spec, self.layout.agent_ids,
         lambda observation, _: self.layout.stack_observations(observation),
-        probs_fn, self.incentives, num_givers=1, generator=generator,
-        noise=self.stochastic_incentives,
+        self.behaviour_probs_fn(explore), self.incentives, num_givers=1,
+        generator=generator, noise=self.stochastic_incentives,
         giver_inputs_fn=lambda observation, _: self._state(observation)[
             ..., None, :], name=name)
 

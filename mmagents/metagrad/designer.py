@@ -281,10 +281,17 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     return (tf.reduce_sum(mask * discount * per_step)
             / returns_lib.num_episodes(experience))
 
+  def _old_log_probs(self, experience: MetaGradExperience) -> tf.Tensor:
+    """PPO's ratio denominator (ρ = 1 on the first pass); unused (zeros)
+    by the exact objective, which need not recompute θ̂ for it."""
+    if self.config.outer_objective == "ppo":
+      return self.current_log_probs(experience)
+    return tf.zeros_like(experience.second.reward[..., 0])
+
   def _loss(self, experience, weights=None, training: bool = False):
     del weights, training
     outer_loss, cost = self.designer_objectives(
-        experience, self.current_log_probs(experience))
+        experience, self._old_log_probs(experience))
     return tf_agent.LossInfo(outer_loss + self.config.cost_coeff * cost,
                              MetaGradLossExtra(outer_loss, cost, 0.0))
 
@@ -293,8 +300,7 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     del weights
     variables = self.designer_net.trainable_variables
     ppo = self.config.outer_objective == "ppo"
-    old_log_probs = (self.current_log_probs(experience) if ppo
-                     else tf.zeros_like(experience.second.reward[..., 0]))
+    old_log_probs = self._old_log_probs(experience)
     for epoch in range(self.config.outer_epochs if ppo else 1):
       outer_loss, cost, gradients, cost_gradients = (
           self._designer_gradients(experience, old_log_probs))

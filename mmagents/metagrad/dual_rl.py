@@ -130,8 +130,8 @@ class DualRLAgent(central.CentralDesignerMixin, pg.PolicyGradientAgent):
     (standard normal ``[..., 1, N]``; zeros give the median choice)."""
     state = designer_inputs[..., 0, :]
     outputs = self.designer_outputs(state, actions)
-    normal = (tf.zeros_like(designer_inputs[..., 0, :1])[..., 0]
-              if noise is None else noise[..., 0, 0])
+    normal = (tf.zeros_like(state[..., 0]) if noise is None
+              else noise[..., 0, 0])
     if self.discrete:
       per_action = tf.gather(self._assignments,
                              self.inverse_cdf_choice(outputs, normal))
