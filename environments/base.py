@@ -170,18 +170,26 @@ class MultiAgentPyEnvironment(py_environment.PyEnvironment, abc.ABC):
     observation = self._observe()
     timed_out = self._step_count >= self._max_steps or any(truncated)
     if not (terminated or timed_out):
-      return ts.transition(observation, rewards, outer_dims=())
+      return _time_step(ts.StepType.MID, rewards, 1.0, observation)
     self.last_episode_events = self.get_info()
     if len(self._finished_events) < _MAX_EVENT_LOG:
       self._finished_events.append(self.last_episode_events)
-    if terminated or self._terminal_time_limit:
-      return ts.termination(observation, rewards, outer_dims=())
-    return ts.truncation(observation, rewards, outer_dims=())
+    ends = terminated or self._terminal_time_limit
+    return _time_step(ts.StepType.LAST, rewards, 0.0 if ends else 1.0,
+                      observation)
 
   def _one_hot(self, index: int, size: int) -> np.ndarray:
     out = np.zeros(size, np.float32)
     out[index] = 1.0
     return out
+
+
+def _time_step(step_type: int, rewards: np.ndarray, discount: float,
+               observation) -> ts.TimeStep:
+  """A time step built directly (`ts.transition` spends more than a step
+  of a small game on structure checks)."""
+  return ts.TimeStep(np.asarray(step_type, np.int32), rewards,
+                     np.asarray(discount, np.float32), observation)
 
 
 def validate_joint_action(env: MultiAgentPyEnvironment,

@@ -8,6 +8,8 @@ from environments import base
 from environments import escape_room
 from environments import give_reward
 from environments import ipd
+from environments.ssd import cleanup
+from environments.ssd import harvest
 
 _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "escape_room": escape_room.EscapeRoom,
@@ -15,6 +17,8 @@ _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "escape_room_give": give_reward.escape_room_give,
     "ipd": ipd.IteratedPrisonersDilemma,
     "ipd_give": give_reward.ipd_give,
+    "cleanup": cleanup.make,
+    "harvest": harvest.Harvest,
 }
 
 
