@@ -6,12 +6,12 @@ from tf_agents.drivers import py_driver
 from tf_agents.environments import tf_py_environment
 from tf_agents.policies import py_tf_eager_policy
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 
 from environments import escape_room
 from mmagents.agents import pg
 from mmagents.core import networks
 from mmagents.core import returns as returns_lib
+from tests import trajectories
 
 FIRST, MID, LAST = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
 
@@ -24,21 +24,10 @@ def _agent(env, **config):
 
 def _experience(env, step_types, actions, rewards):
   """A [1, T] trajectory of ER(2, 1) with all agents at the start."""
-  t = len(step_types)
-  obs = np.tile(np.array([0, 1, 0, 0, 1, 0], np.float32), (1, t, 1))
-  step_types = np.array([step_types], np.int32)
-  next_types = np.roll(step_types, -1, axis=1)
-  next_types[0, -1] = FIRST
-  actions = np.array([actions], np.int32)
-  return trajectory.Trajectory(
-      step_type=tf.constant(step_types),
-      observation={a: tf.constant(obs) for a in env.agent_ids},
-      action={a: tf.constant(actions[..., i]) for i, a in
-              enumerate(env.agent_ids)},
-      policy_info=(),
-      next_step_type=tf.constant(next_types),
-      reward=tf.constant(np.array([rewards], np.float32)),
-      discount=tf.ones((1, t)))
+  start = np.array([0, 1, 0, 0, 1, 0], np.float32)
+  return trajectories.single_row(env.agent_ids,
+                                 np.tile(start, (len(step_types), 1)),
+                                 step_types, actions, rewards)
 
 
 class ReturnsTest(tf.test.TestCase):

@@ -40,6 +40,7 @@ from tf_agents.specs import array_spec
 
 from environments import base
 from environments.ssd import grid
+from environments.ssd import metrics
 
 EMPTY, WALL, APPLE, WASTE, RIVER, STREAM, FIRE_BEAM, CLEAN_BEAM = range(8)
 FIRST_AGENT_CODE = 8
@@ -261,6 +262,24 @@ class GridGame(base.MultiAgentPyEnvironment, abc.ABC):
     change[victims] -= self._hit_penalty
     self._events["hits"] += victims
     return change
+
+  def outcome_metrics(self, returns: np.ndarray,
+                      finished_events: Sequence[base.Events]
+                      ) -> Dict[str, Optional[float]]:
+    """Mean over episodes of `metrics.episode_metrics` (None if undefined).
+
+    Args:
+      returns: ``[E, N]`` per-episode returns.
+      finished_events: the E episodes' event counters, in the same order.
+    """
+    rows = [metrics.episode_metrics(r, e)
+            for r, e in zip(returns, finished_events)]
+    out = {}
+    for key in rows[0]:
+      values = np.array([row[key] for row in rows], np.float64)
+      finite = values[np.isfinite(values)]
+      out[key] = float(finite.mean()) if finite.size else None
+    return out
 
   # ----------------------------------------------------------- observation
   def cell_codes(self) -> np.ndarray:

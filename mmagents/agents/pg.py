@@ -91,9 +91,14 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
                      optimizer=make_optimizer(config.optimizer,
                                               config.learning_rate),
                      seed=seed, name=name)
-    self.policy_net = networks.StackedMLP(
-        self.num_agents, self._policy_input_size(), config.hidden_sizes,
-        self.layout.max_actions, name="policy_net")
+    self.policy_net = self._build_network(self.layout.max_actions,
+                                          "policy_net")
+
+  def _build_network(self, output_size: int, name: str):
+    """A stacked network on the policy inputs (subclasses may change it)."""
+    return networks.StackedMLP(self.num_agents, self._policy_input_size(),
+                               self.config.hidden_sizes, output_size,
+                               name=name)
 
   def _policy_input_size(self) -> int:
     """Width of the policy network's input (subclasses may extend it)."""
@@ -131,18 +136,27 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
     """π̃ ``[..., N, A]`` of the policy MLP run on explicit `weights`."""
     flat = tf.reshape(inputs, [-1, self.num_agents, inputs.shape[-1]])
     probs = self.layout.masked_probs(
-        networks.StackedMLP.apply(flat, weights), epsilon)
+        self.policy_net.apply_weights(flat, weights), epsilon)
     return tf.reshape(probs, tf.concat(
         [tf.shape(inputs)[:-2], [self.num_agents, self.layout.max_actions]],
         0))
 
+  def step_weights(self, experience, inputs: tf.Tensor,
+                   rewards: tf.Tensor) -> tf.Tensor:
+    """What multiplies ∇ log π̃(a_t|o_t) ``[B, T, N]``: here the Monte-Carlo
+    return G_t (actor-critic methods use a TD advantage)."""
+    del inputs
+    return returns_lib.discounted_returns(rewards, experience.is_last(),
+                                         self.config.gamma)
+
   def reinforce_terms(self, weights, experience, inputs: tf.Tensor,
                       rewards: tf.Tensor, epsilon: tf.Tensor
                       ) -> Tuple[tf.Tensor, tf.Tensor]:
-    """Per-agent REINFORCE loss and entropy ``[N]``, each per episode.
+    """Per-agent policy-gradient loss and entropy ``[N]``, each per episode.
 
     Args:
-      weights: policy MLP weights (variables, or tensors of an inner update).
+      weights: policy network weights (variables, or tensors of an inner
+        update).
       experience: trajectory batch ``[B, T]`` (actions, step types).
       inputs: policy inputs ``[B, T, N, D]``.
       rewards: rewards to maximize ``[B, T, N]`` (extrinsic, or with
@@ -154,10 +168,10 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
     log_probs = log_prob_taken(probs, self.layout.stack_actions(
         experience.action), mask)
     entropy = -tf.reduce_sum(tf.math.xlogy(probs, probs), axis=-1)
-    returns = returns_lib.discounted_returns(
-        rewards, experience.is_last(), self.config.gamma)
+    step_weights = self.step_weights(experience, inputs, rewards)
     episodes = returns_lib.num_episodes(experience)
-    policy_loss = -tf.reduce_sum(mask * log_probs * returns, [0, 1]) / episodes
+    policy_loss = -tf.reduce_sum(mask * log_probs * step_weights,
+                                 [0, 1]) / episodes
     entropy_sum = tf.reduce_sum(mask * entropy, [0, 1]) / episodes
     return policy_loss, entropy_sum
 

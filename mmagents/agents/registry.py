@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Type
 
+from mmagents.agents import ac
 from mmagents.agents import pg
 from mmagents.agents import pg_c
 from mmagents.core import agent as agent_lib
@@ -23,6 +24,7 @@ class Method:
 
 _METHODS: Dict[str, Method] = {
     "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
+    "ac": Method(ac.ACConfig, ac.ActorCriticAgent),
     "pg_c": Method(pg_c.PGcConfig, pg_c.PGcAgent),
     "lio": Method(lio.LIOConfig, lio.LIOAgent),
     "lio_dec": Method(lio_dec.LIODecConfig, lio_dec.LIODecAgent),

@@ -67,6 +67,11 @@ class StackedMLP(tf.keras.layers.Layer):
   def call(self, inputs: tf.Tensor) -> tf.Tensor:
     return self.apply(inputs, self._layer_weights)
 
+  def apply_weights(self, inputs: tf.Tensor,
+                    weights: Sequence[tf.Tensor]) -> tf.Tensor:
+    """`apply` as a method, the interface every stacked network offers."""
+    return self.apply(inputs, weights)
+
   @staticmethod
   def apply(inputs: tf.Tensor, weights: Sequence[tf.Tensor]) -> tf.Tensor:
     """Runs the stacked MLP on explicit `weights` (same order as variables)."""
@@ -78,3 +83,75 @@ class StackedMLP(tf.keras.layers.Layer):
       if i < num_layers - 1:
         x = tf.nn.relu(x)
     return x
+
+
+class StackedConvMLP(tf.keras.layers.Layer):
+  """Per agent: one convolution (valid padding, stride 1, ReLU), flattened,
+  then an MLP; N agents evaluated in one call.
+
+  Input ``[B, N, H * W * C]`` (flattened images, as `AgentLayout` stacks
+  them) → output ``[B, N, output_size]``. The convolution is an einsum over
+  image patches, so it runs on explicit weights like `StackedMLP` and can be
+  differentiated through an inner update. With ``shared`` all agents use one
+  set of weights (parameter sharing).
+  """
+
+  def __init__(self,
+               num_agents: int,
+               image_shape: Sequence[int],
+               filters: int,
+               kernel_size: int,
+               hidden_sizes: Sequence[int],
+               output_size: int,
+               shared: bool = False,
+               name: Optional[str] = None):
+    super().__init__(name=name)
+    height, width, channels = (int(d) for d in image_shape)
+    if min(height, width) < kernel_size:
+      raise ValueError(f"image {tuple(image_shape)} is smaller than the "
+                       f"{kernel_size}x{kernel_size} kernel")
+    self.num_agents = num_agents
+    self.image_shape = (height, width, channels)
+    self.kernel_size = int(kernel_size)
+    self.filters = int(filters)
+    self.shared = shared
+    self._out_cells = (height - kernel_size + 1) * (width - kernel_size + 1)
+    copies = 1 if shared else num_agents
+    patch = kernel_size * kernel_size * channels
+    limit = float(np.sqrt(6.0 / (patch + filters)))
+    self._conv_kernel = self.add_weight(
+        "conv_kernel", (copies, patch, filters),
+        initializer=tf.keras.initializers.RandomUniform(-limit, limit))
+    self._conv_bias = self.add_weight("conv_bias", (copies, filters),
+                                      initializer="zeros")
+    self.mlp = StackedMLP(copies, self._out_cells * filters, hidden_sizes,
+                          output_size, name="mlp")
+
+  @property
+  def layer_weights(self) -> list:
+    """Variables in apply order: conv kernel, conv bias, then the MLP's."""
+    return [self._conv_kernel, self._conv_bias] + self.mlp.layer_weights
+
+  def call(self, inputs: tf.Tensor) -> tf.Tensor:
+    return self.apply_weights(inputs, self.layer_weights)
+
+  def apply_weights(self, inputs: tf.Tensor,
+                    weights: Sequence[tf.Tensor]) -> tf.Tensor:
+    """Runs the network on explicit `weights` (order of `layer_weights`)."""
+    if self.shared:
+      weights = [tf.broadcast_to(w, tf.concat([[self.num_agents],
+                                               tf.shape(w)[1:]], 0))
+                 for w in weights]
+    height, width, channels = self.image_shape
+    size = self.kernel_size
+    images = tf.reshape(inputs, [-1, height, width, channels])
+    patches = tf.image.extract_patches(
+        images, sizes=[1, size, size, 1], strides=[1, 1, 1, 1],
+        rates=[1, 1, 1, 1], padding="VALID")
+    patches = tf.reshape(patches, [-1, self.num_agents, self._out_cells,
+                                   size * size * channels])
+    hidden = tf.nn.relu(tf.einsum("bnpk,nkf->bnpf", patches, weights[0])
+                        + weights[1][:, None, :])
+    hidden = tf.reshape(hidden, [-1, self.num_agents,
+                                 self._out_cells * self.filters])
+    return StackedMLP.apply(hidden, weights[2:])

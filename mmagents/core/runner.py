@@ -207,7 +207,8 @@ class Runner:
     """Evaluates, appends a metrics row, logs it, then checkpoints."""
     _, _, returns, method_metrics = self._evaluate()
     returns = returns.numpy()                                   # [E, N]
-    events = _mean_events(self.eval_py.pop_finished_events())
+    finished = self.eval_py.pop_finished_events()
+    events = _mean_events(finished)
     collective = returns.sum(axis=1)
     episode = int(self._episode.numpy())
     row = {
@@ -219,6 +220,10 @@ class Runner:
         "return_per_agent": returns.mean(axis=0).tolist(),
         "events": events,
     }
+    # Social outcomes (equality, ...) of environments that define them.
+    outcome = getattr(self.eval_py, "outcome_metrics", None)
+    if outcome is not None and finished:
+      row["outcome"] = outcome(returns, finished)
     if losses:
       row["loss"] = float(np.mean(losses))
       row["train_return_mean"] = float(np.sum(train_returns, axis=1).mean())
@@ -250,6 +255,9 @@ class Runner:
       for name, value in row["events"].items():
         for i, v in enumerate(np.ravel(value)):
           tf.summary.scalar(f"events/{name}/{i}", v)
+      for name, value in row.get("outcome", {}).items():
+        if value is not None:
+          tf.summary.scalar(f"outcome/{name}", value)
       for name in method_metrics:
         for i, v in enumerate(np.ravel(row[name])):
           tf.summary.scalar(f"{name}/{i}", v)

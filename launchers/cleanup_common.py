@@ -1,0 +1,88 @@
+"""Flags shared by the Cleanup launchers: the map, the setting and AC's
+hyperparameters, with thesis defaults per map (Table B.5)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Mapping, Tuple
+
+from absl import flags
+
+from launchers import common
+
+FLAGS = flags.FLAGS
+MAPS = ("cleanup_small_sym", "cleanup_10x10_sym", "cleanup")
+
+
+def define_cleanup_flags() -> None:
+  """``--map``, ``--setting`` and ``--n_agents`` (0: the setting's)."""
+  flags.DEFINE_enum("map", "cleanup_small_sym", MAPS,
+                    "Cleanup map: LIO's 7x7 or 10x10, or the original.")
+  flags.DEFINE_enum("setting", "lio", ["lio", "ssd"],
+                    "Rules: LIO's (no rotation, no penalty beam, 50 steps) "
+                    "or the original game's.")
+  flags.DEFINE_integer("num_agents", 0,
+                       "Agents; 0 takes the setting's (LIO 2, original 5).")
+  flags.DEFINE_alias("n_agents", "num_agents")
+
+
+def cleanup_env() -> Tuple[str, Dict[str, Any]]:
+  """Registry name and arguments of the Cleanup the flags select."""
+  kwargs = {"setting": FLAGS.setting, "map_name": FLAGS.map}
+  if FLAGS.num_agents:
+    kwargs["num_agents"] = FLAGS.num_agents
+  return "cleanup", kwargs
+
+
+def define_ac_flags(defaults) -> None:
+  """PG flags plus the critic's and the network's, with `defaults`."""
+  common.define_pg_flags(defaults)
+  flags.DEFINE_integer("conv_filters", defaults.conv_filters,
+                       "Filters of the input convolution (0: none).")
+  flags.DEFINE_float("value_learning_rate", defaults.value_learning_rate,
+                     "Adam learning rate α_φ of the critic.")
+  flags.DEFINE_float("target_update_rate", defaults.target_update_rate,
+                     "τ of the target critic's soft update.")
+  flags.DEFINE_bool("share_parameters", defaults.share_parameters,
+                    "One policy and one critic for all agents.")
+
+
+def ac_config_kwargs() -> Dict[str, Any]:
+  """`ACConfig` fields of the `define_ac_flags` flags."""
+  return dict(dataclasses.asdict(common.pg_config_from_flags()),
+              conv_filters=FLAGS.conv_filters,
+              value_learning_rate=FLAGS.value_learning_rate,
+              target_update_rate=FLAGS.target_update_rate,
+              share_parameters=FLAGS.share_parameters)
+
+
+def apply_map_defaults(per_map: Mapping[str, Mapping[str, Any]]) -> None:
+  """Sets the flags of `per_map[--map]` that the command line did not set."""
+  for name, value in per_map.get(FLAGS.map, {}).items():
+    if not FLAGS[name].present:
+      FLAGS[name].value = value
+
+
+# Table B.5: AC on 10x10 decays ε over 5,000 episodes.
+AC_MAP_DEFAULTS = {"cleanup_10x10_sym": {"epsilon_episodes": 5000}}
+
+
+def define_ac_cleanup_flags() -> None:
+  """Run, map and AC flags of the actor-critic Cleanup launchers."""
+  from mmagents.agents import ac  # pylint: disable=g-import-not-at-top
+  from mmagents.core import launch  # pylint: disable=g-import-not-at-top
+  launch.define_run_flags(num_episodes=50_000, eval_interval=500,
+                          num_eval_episodes=10)
+  define_cleanup_flags()
+  define_ac_flags(ac.ACConfig())
+
+
+def train_ac_cleanup(name: str, reward: str) -> Dict[str, Any]:
+  """Trains actor-critic agents on the flags' Cleanup with `reward`."""
+  from mmagents.agents import ac  # pylint: disable=g-import-not-at-top
+  from mmagents.core import launch  # pylint: disable=g-import-not-at-top
+  apply_map_defaults(AC_MAP_DEFAULTS)
+  env_name, env_kwargs = cleanup_env()
+  with launch.bad_input():
+    config = ac.ACConfig(**ac_config_kwargs(), reward=reward)
+  return common.train_eval(name, env_name, env_kwargs, "ac", config)
