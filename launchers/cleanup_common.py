@@ -34,9 +34,22 @@ def cleanup_env() -> Tuple[str, Dict[str, Any]]:
   return "cleanup", kwargs
 
 
+def clean_action() -> int:
+  """Index of the cleaning beam in the flags' setting's action set."""
+  from environments.ssd import cleanup  # pylint: disable=g-import-not-at-top
+  from environments.ssd import grid  # pylint: disable=g-import-not-at-top
+  actions = list(cleanup.settings(FLAGS.setting, FLAGS.map)["actions"])
+  return actions.index(grid.CLEAN)
+
+
 def define_ac_flags(defaults) -> None:
   """PG flags plus the critic's and the network's, with `defaults`."""
   common.define_pg_flags(defaults)
+  define_critic_flags(defaults)
+
+
+def define_critic_flags(defaults) -> None:
+  """The convolution's and the critic's flags, with `defaults`."""
   flags.DEFINE_integer("conv_filters", defaults.conv_filters,
                        "Filters of the input convolution (0: none).")
   flags.DEFINE_float("value_learning_rate", defaults.value_learning_rate,
@@ -47,13 +60,18 @@ def define_ac_flags(defaults) -> None:
                     "One policy and one critic for all agents.")
 
 
-def ac_config_kwargs() -> Dict[str, Any]:
-  """`ACConfig` fields of the `define_ac_flags` flags."""
-  return dict(dataclasses.asdict(common.pg_config_from_flags()),
-              conv_filters=FLAGS.conv_filters,
+def critic_config_kwargs() -> Dict[str, Any]:
+  """Config fields of the `define_critic_flags` flags."""
+  return dict(conv_filters=FLAGS.conv_filters,
               value_learning_rate=FLAGS.value_learning_rate,
               target_update_rate=FLAGS.target_update_rate,
               share_parameters=FLAGS.share_parameters)
+
+
+def ac_config_kwargs() -> Dict[str, Any]:
+  """`ACConfig` fields of the `define_ac_flags` flags."""
+  return dict(dataclasses.asdict(common.pg_config_from_flags()),
+              **critic_config_kwargs())
 
 
 def apply_map_defaults(per_map: Mapping[str, Mapping[str, Any]]) -> None:

@@ -70,6 +70,9 @@ class LauncherSmokeTest(parameterized.TestCase):
       ("ac_cleanup_10x10_shared", "launchers.ac_cleanup",
        ["--map=cleanup_10x10_sym", "--share_parameters"]),
       ("cen_cleanup", "launchers.cen_cleanup", []),
+      ("lio_cleanup", "launchers.lio_cleanup", []),
+      ("lio_cleanup_10x10", "launchers.lio_cleanup",
+       ["--map=cleanup_10x10_sym", "--max_incentive=1"]),
       ("train_generic", "launchers.train",
        ["--env=escape_room", "--method=pg", "--env_arg=random_start=true",
         "--hparam=hidden_sizes=8"]))
@@ -167,6 +170,7 @@ class BadInputTest(parameterized.TestCase):
        ["--n_agents=3"]),
       ("ac_cleanup_bad_tau", "launchers.ac_cleanup",
        ["--target_update_rate=0"]),
+      ("lio_cleanup_bad_cost", "launchers.lio_cleanup", ["--cost_coeff=-1"]),
       ("unknown_env", "launchers.train", ["--env=chess", "--method=pg"]),
       ("unknown_method", "launchers.train", ["--env=ipd", "--method=dqn"]),
       ("unknown_env_arg", "launchers.train",

@@ -122,28 +122,7 @@ class LIOUpdateTest(parameterized.TestCase):
     else:
       agent, tf_env = _setup(env, lio.LIOConfig(**TINY), seed=4)
     experience = _first_and_second(agent, tf_env, env.max_steps, episodes=2)
-    variables = agent.incentive_net.trainable_variables
-    with tf.GradientTape(persistent=True) as tape:
-      loss, cost = agent.incentive_objectives(experience)
-      per_giver = tf.unstack(loss)
-      total_cost = tf.reduce_sum(cost)
-    grads = meta.per_owner_gradients(tape, per_giver, variables)
-    cost_grads = tape.gradient(total_cost, variables)
-    self.assertGreater(max(float(tf.reduce_max(tf.abs(g))) for g in grads),
-                       1e-3)
-    rng = np.random.default_rng(0)
-    for k, variable in enumerate(variables):
-      for giver in range(n):
-        index = (giver,) + tuple(rng.integers(0, s) for s in
-                                 variable.shape[1:])
-        fd_loss, fd_cost = finite_differences.central_difference(
-            lambda: agent.incentive_objectives(experience), variable, index)
-        np.testing.assert_allclose(grads[k].numpy()[index], fd_loss[giver],
-                                   rtol=5e-2, atol=5e-3,
-                                   err_msg=f"loss, variable {k}, {index}")
-        np.testing.assert_allclose(cost_grads[k].numpy()[index],
-                                   fd_cost[giver], rtol=5e-2, atol=5e-3,
-                                   err_msg=f"cost, variable {k}, {index}")
+    finite_differences.assert_incentive_gradients(agent, experience, n)
 
   def test_train_updates_incentives_only_and_counts(self):
     env = ipd.IteratedPrisonersDilemma(seed=5)

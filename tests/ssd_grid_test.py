@@ -181,6 +181,14 @@ class ViewTest(absltest.TestCase):
     self.assertEqual(view[2, 2].tolist(), [0, 0, 1])
 
 
+class ParseTest(absltest.TestCase):
+
+  def test_ragged_or_empty_maps_are_rejected(self):
+    for layout in ((), ("@@@", "@ @@", "@@@")):
+      with self.assertRaises(ValueError):
+        grid.parse(layout)
+
+
 class NeighbourhoodTest(absltest.TestCase):
 
   def test_square_and_round_neighbourhoods(self):

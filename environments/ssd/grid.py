@@ -201,9 +201,9 @@ def neighbour_counts(mask: np.ndarray, radius_squared: int) -> np.ndarray:
 
 def parse(layout: Sequence[str]) -> Dict[str, np.ndarray]:
   """Boolean layers of an ASCII map, keyed by legend character."""
+  if not layout or len({len(row) for row in layout}) != 1:
+    raise ValueError("a map needs rows, all of the same length")
   grid = np.array([list(row) for row in layout])
-  if grid.ndim != 2:
-    raise ValueError("map rows must all have the same length")
   return {char: grid == char for char in "@PABHRS "}
 
 

@@ -93,19 +93,38 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
     self._value_optimizer = tf.keras.optimizers.Adam(
         config.value_learning_rate)
 
-  def _build_network(self, output_size: int, name: str):
+  def _build_network(self, output_size: int, name: str,
+                     hidden_sizes=None, extra_inputs: int = 0,
+                     output_bias: bool = True):
+    """Image observations: convolution, first hidden layer, then the extra
+    inputs join; otherwise the MLP of `PolicyGradientAgent`."""
     config = self.config
     image = (config.conv_filters > 0 and len(self._observation_shapes) == 1
-             and len(next(iter(self._observation_shapes))) == 3)
+             and len(next(iter(self._observation_shapes))) == 3
+             and self._policy_input_size() == self.layout.max_obs)
     if image:
       return networks.StackedConvMLP(
           self.num_agents, next(iter(self._observation_shapes)),
-          config.conv_filters, config.kernel_size, config.hidden_sizes,
-          output_size, shared=config.share_parameters, name=name)
+          config.conv_filters, config.kernel_size,
+          config.hidden_sizes if hidden_sizes is None else hidden_sizes,
+          output_size, side_size=extra_inputs, output_bias=output_bias,
+          shared=config.share_parameters, name=name)
     if config.share_parameters:
       raise ValueError("share_parameters needs image observations of one "
                        "shape (a convolutional network)")
-    return super()._build_network(output_size, name)
+    return super()._build_network(output_size, name, hidden_sizes,
+                                  extra_inputs, output_bias)
+
+  def train_critic(self, experience, inputs: tf.Tensor,
+                   rewards: tf.Tensor) -> tf.Tensor:
+    """One Adam step of the critics on Eq. B.10, then the target update."""
+    variables = self.value_net.trainable_variables
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(self.value_loss(experience, inputs, rewards))
+    self._value_optimizer.apply_gradients(
+        zip(tape.gradient(loss, variables), variables))
+    self.update_target()
+    return loss
 
   def build_optimizers(self) -> None:
     super().build_optimizers()
@@ -158,19 +177,10 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
                                                 value_loss))
 
   def _train(self, experience, weights=None):
-    """One policy step, one critic step, then the soft target update."""
-    policy_vars = self._trainable_variables()
-    value_vars = self.value_net.trainable_variables
-    with tf.GradientTape(persistent=True) as tape:
-      loss_info = self._loss(experience, weights=weights, training=True)
-      value_loss = tf.reduce_sum(loss_info.extra.value_loss)
-    self._optimizer.apply_gradients(
-        zip(tape.gradient(loss_info.loss, policy_vars), policy_vars))
-    self._value_optimizer.apply_gradients(
-        zip(tape.gradient(value_loss, value_vars), value_vars))
-    del tape
-    self.update_target()
-    self.train_step_counter.assign_add(1)
+    """One policy step, then one critic step and the soft target update."""
+    loss_info = super()._train(experience, weights)
+    self.train_critic(experience, self._policy_inputs(experience),
+                      self.training_rewards(experience.reward))
     return loss_info
 
   def update_target(self) -> None:

@@ -20,7 +20,6 @@ import tensorflow as tf
 
 from mmagents.agents import pg
 from mmagents.core import incentives as incentives_lib
-from mmagents.core import networks
 from mmagents.core import returns as returns_lib
 
 
@@ -31,6 +30,10 @@ class GivingConfig(pg.PGConfig):
   max_incentive: float = 2.0             # R_max: incentives in [0, R_max].
   observe_given: bool = True
   givers: Tuple[int, ...] = ()           # Agents that give; () = all.
+  # What the incentive network sees of the others' actions: -1 their
+  # one-hot actions; k >= 0 a multi-hot of which agents chose action k
+  # (Cleanup: who used the cleaning beam).
+  watched_action: int = -1
 
   def __post_init__(self):
     super().__post_init__()
@@ -61,10 +64,12 @@ class GivingAgent(pg.PolicyGradientAgent):
     # give_mask[i, j]: whether i may give to j (never to itself).
     self.give_mask = tf.constant(givers[:, None] * (1.0 - np.eye(n)),
                                  tf.float32)
-    self.incentive_net = networks.StackedMLP(
-        n, self._policy_input_size() + (n - 1) * self.layout.max_actions,
-        config.incentive_hidden_sizes, n, output_bias=False,
-        name="incentive_net")
+    if config.watched_action >= self.layout.max_actions:
+      raise ValueError(f"watched_action {config.watched_action} is not an "
+                       f"action (< {self.layout.max_actions})")
+    self.incentive_net = self._build_network(
+        n, "incentive_net", config.incentive_hidden_sizes,
+        extra_inputs=self._action_features_size(), output_bias=False)
 
   # --------------------------------------------------------------- policies
   def _make_policy(self, time_step_spec, action_spec, explore, generator,
@@ -92,6 +97,17 @@ class GivingAgent(pg.PolicyGradientAgent):
     return self._inputs(self.layout.stack_observations(experience.observation),
                         experience.policy_info[incentives_lib.GIVEN])
 
+  def _action_features_size(self) -> int:
+    if self.config.watched_action >= 0:
+      return self.num_agents
+    return (self.num_agents - 1) * self.layout.max_actions
+
+  def action_features(self, actions: tf.Tensor) -> tf.Tensor:
+    """What each giver sees of the joint action ``[..., N, F]``."""
+    if self.config.watched_action >= 0:
+      return incentives_lib.who_chose(actions, self.config.watched_action)
+    return incentives_lib.others_one_hot(actions, self.layout.max_actions)
+
   def incentive_outputs(self, inputs: tf.Tensor,
                         actions: tf.Tensor) -> tf.Tensor:
     """Raw incentive network outputs ``[..., givers, recipients]``.
@@ -100,8 +116,7 @@ class GivingAgent(pg.PolicyGradientAgent):
       inputs: the givers' inputs ``[..., N, D]`` (as the policies see them).
       actions: joint actions ``[..., N]``.
     """
-    x = tf.concat([inputs, incentives_lib.others_one_hot(
-        actions, self.layout.max_actions)], -1)
+    x = tf.concat([inputs, self.action_features(actions)], -1)
     flat = tf.reshape(x, [-1, self.num_agents, x.shape[-1]])
     return tf.reshape(self.incentive_net(flat), tf.concat(
         [tf.shape(x)[:-1], [self.num_agents]], 0))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
@@ -94,10 +94,23 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
     self.policy_net = self._build_network(self.layout.max_actions,
                                           "policy_net")
 
-  def _build_network(self, output_size: int, name: str):
-    """A stacked network on the policy inputs (subclasses may change it)."""
-    return networks.StackedMLP(self.num_agents, self._policy_input_size(),
-                               self.config.hidden_sizes, output_size,
+  def _build_network(self, output_size: int, name: str,
+                     hidden_sizes: Optional[Sequence[int]] = None,
+                     extra_inputs: int = 0, output_bias: bool = True):
+    """A stacked network on the policy inputs plus `extra_inputs` features
+    (subclasses may change the architecture).
+
+    Args:
+      output_size: outputs per agent.
+      name: layer name.
+      hidden_sizes: hidden layers (default: the policy's).
+      extra_inputs: width of a feature vector appended to the inputs.
+      output_bias: whether the output layer learns a bias.
+    """
+    hidden = self.config.hidden_sizes if hidden_sizes is None else hidden_sizes
+    return networks.StackedMLP(self.num_agents,
+                               self._policy_input_size() + extra_inputs,
+                               hidden, output_size, output_bias=output_bias,
                                name=name)
 
   def _policy_input_size(self) -> int:

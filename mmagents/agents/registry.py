@@ -9,6 +9,7 @@ from mmagents.agents import ac
 from mmagents.agents import pg
 from mmagents.agents import pg_c
 from mmagents.core import agent as agent_lib
+from mmagents.lio import actor_critic as lio_ac
 from mmagents.lio import agent as lio
 from mmagents.lio import decentralized as lio_dec
 from mmagents.lio import one_episode
@@ -27,6 +28,7 @@ _METHODS: Dict[str, Method] = {
     "ac": Method(ac.ACConfig, ac.ActorCriticAgent),
     "pg_c": Method(pg_c.PGcConfig, pg_c.PGcAgent),
     "lio": Method(lio.LIOConfig, lio.LIOAgent),
+    "lio_ac": Method(lio_ac.LIOACConfig, lio_ac.LIOACAgent),
     "lio_dec": Method(lio_dec.LIODecConfig, lio_dec.LIODecAgent),
     "lio_one_episode": Method(lio.LIOConfig, one_episode.OneEpisodeLIOAgent),
     "metagrad": Method(metagrad.MetaGradConfig, metagrad.MetaGradAgent),

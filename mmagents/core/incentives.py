@@ -61,6 +61,22 @@ def others_one_hot(actions: tf.Tensor, num_actions: int) -> tf.Tensor:
   return tf.stack(rows, axis=-2)
 
 
+def who_chose(actions: tf.Tensor, action: int) -> tf.Tensor:
+  """Multi-hot of the agents that chose `action`, the same for every agent.
+
+  Args:
+    actions: int ``[..., N]`` joint actions.
+    action: the watched action (Cleanup: clean).
+
+  Returns:
+    ``[..., N, N]``: row i (what agent i sees) flags every agent j whose
+    action is `action`.
+  """
+  chose = tf.cast(tf.equal(actions, action), tf.float32)      # [..., N]
+  num_agents = actions.shape[-1]
+  return tf.repeat(chose[..., None, :], num_agents, axis=-2)
+
+
 def off_diagonal(matrix: tf.Tensor) -> tf.Tensor:
   """``[..., N, N]`` → ``[..., N, N-1]``: row i without its entry i."""
   num_agents = matrix.shape[-1]

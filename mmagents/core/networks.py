@@ -89,11 +89,13 @@ class StackedConvMLP(tf.keras.layers.Layer):
   """Per agent: one convolution (valid padding, stride 1, ReLU), flattened,
   then an MLP; N agents evaluated in one call.
 
-  Input ``[B, N, H * W * C]`` (flattened images, as `AgentLayout` stacks
-  them) → output ``[B, N, output_size]``. The convolution is an einsum over
-  image patches, so it runs on explicit weights like `StackedMLP` and can be
-  differentiated through an inner update. With ``shared`` all agents use one
-  set of weights (parameter sharing).
+  Input ``[B, N, H * W * C + side_size]``: a flattened image (as
+  `AgentLayout` stacks them) and, with ``side_size``, a vector that joins
+  after the first hidden layer (LIO's incentive function: who cleaned;
+  inequity aversion: smoothed rewards). Output ``[B, N, output_size]``. The
+  convolution is an einsum over image patches, so the network runs on
+  explicit weights like `StackedMLP` and can be differentiated through an
+  inner update. With ``shared`` all agents use one set of weights.
   """
 
   def __init__(self,
@@ -103,6 +105,8 @@ class StackedConvMLP(tf.keras.layers.Layer):
                kernel_size: int,
                hidden_sizes: Sequence[int],
                output_size: int,
+               side_size: int = 0,
+               output_bias: bool = True,
                shared: bool = False,
                name: Optional[str] = None):
     super().__init__(name=name)
@@ -110,30 +114,44 @@ class StackedConvMLP(tf.keras.layers.Layer):
     if min(height, width) < kernel_size:
       raise ValueError(f"image {tuple(image_shape)} is smaller than the "
                        f"{kernel_size}x{kernel_size} kernel")
+    if side_size and not hidden_sizes:
+      raise ValueError("a side input needs at least one hidden layer")
     self.num_agents = num_agents
     self.image_shape = (height, width, channels)
     self.kernel_size = int(kernel_size)
     self.filters = int(filters)
+    self.side_size = int(side_size)
     self.shared = shared
     self._out_cells = (height - kernel_size + 1) * (width - kernel_size + 1)
     copies = 1 if shared else num_agents
     patch = kernel_size * kernel_size * channels
-    limit = float(np.sqrt(6.0 / (patch + filters)))
-    self._conv_kernel = self.add_weight(
-        "conv_kernel", (copies, patch, filters),
+    self._layer_weights = self._dense_weights(copies, patch, filters,
+                                              "conv", True)
+    sizes = ((self._out_cells * filters,) + tuple(hidden_sizes)
+             + (output_size,))
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+      last = i == len(sizes) - 2
+      self._layer_weights += self._dense_weights(
+          copies, fan_in + (self.side_size if i == 1 else 0), fan_out,
+          f"dense_{i}", output_bias or not last)
+
+  def _dense_weights(self, copies: int, fan_in: int, fan_out: int,
+                     name: str, trainable_bias: bool) -> list:
+    limit = float(np.sqrt(6.0 / (fan_in + fan_out)))
+    kernel = self.add_weight(
+        f"{name}_kernel", (copies, fan_in, fan_out),
         initializer=tf.keras.initializers.RandomUniform(-limit, limit))
-    self._conv_bias = self.add_weight("conv_bias", (copies, filters),
-                                      initializer="zeros")
-    self.mlp = StackedMLP(copies, self._out_cells * filters, hidden_sizes,
-                          output_size, name="mlp")
+    bias = self.add_weight(f"{name}_bias", (copies, fan_out),
+                           initializer="zeros", trainable=trainable_bias)
+    return [kernel, bias]
 
   @property
   def layer_weights(self) -> list:
-    """Variables in apply order: conv kernel, conv bias, then the MLP's."""
-    return [self._conv_kernel, self._conv_bias] + self.mlp.layer_weights
+    """Variables in apply order: conv kernel and bias, then each layer's."""
+    return list(self._layer_weights)
 
   def call(self, inputs: tf.Tensor) -> tf.Tensor:
-    return self.apply_weights(inputs, self.layer_weights)
+    return self.apply_weights(inputs, self._layer_weights)
 
   def apply_weights(self, inputs: tf.Tensor,
                     weights: Sequence[tf.Tensor]) -> tf.Tensor:
@@ -144,14 +162,23 @@ class StackedConvMLP(tf.keras.layers.Layer):
                  for w in weights]
     height, width, channels = self.image_shape
     size = self.kernel_size
-    images = tf.reshape(inputs, [-1, height, width, channels])
+    pixels = height * width * channels
+    images = tf.reshape(inputs[..., :pixels], [-1, height, width, channels])
     patches = tf.image.extract_patches(
         images, sizes=[1, size, size, 1], strides=[1, 1, 1, 1],
         rates=[1, 1, 1, 1], padding="VALID")
     patches = tf.reshape(patches, [-1, self.num_agents, self._out_cells,
                                    size * size * channels])
-    hidden = tf.nn.relu(tf.einsum("bnpk,nkf->bnpf", patches, weights[0])
-                        + weights[1][:, None, :])
-    hidden = tf.reshape(hidden, [-1, self.num_agents,
-                                 self._out_cells * self.filters])
-    return StackedMLP.apply(hidden, weights[2:])
+    x = tf.nn.relu(tf.einsum("bnpk,nkf->bnpf", patches, weights[0])
+                   + weights[1][:, None, :])
+    x = tf.reshape(x, [-1, self.num_agents, self._out_cells * self.filters])
+    side = tf.reshape(inputs[..., pixels:], [-1, self.num_agents,
+                                             self.side_size])
+    dense = weights[2:]
+    for i in range(len(dense) // 2):
+      if i == 1 and self.side_size:
+        x = tf.concat([x, side], -1)
+      x = tf.einsum("bni,nio->bno", x, dense[2 * i]) + dense[2 * i + 1]
+      if i < len(dense) // 2 - 1:
+        x = tf.nn.relu(x)
+    return x

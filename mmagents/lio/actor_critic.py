@@ -1,0 +1,69 @@
+"""LIO on actor-critic learners, for Cleanup (thesis §5.3.2, App. B.4.2).
+
+The LIO iteration of `LIOAgent` with `ActorCriticAgent` learners: the
+recipients' one-step update (the step the incentive gradient differentiates)
+weights log-probabilities by the TD advantage of Eq. B.9 computed on their
+total rewards (extrinsic plus incentives received), so incentives reach the
+update through the advantage. After the incentive step the critics take one
+step on the first rollout's total rewards (as recorded when it was played)
+and the target critics follow; doing this last keeps the critic that the
+recomputed inner step θ̂(η) reads equal to the one the real step used.
+
+The givers' objective stays Eq. 5.10 with Monte-Carlo extrinsic returns
+(the thesis gives no critic-based form for it). On image observations the
+incentive function is: convolution, first hidden layer, then the watched
+action features (Cleanup: a multi-hot of who used the cleaning beam), second
+hidden layer and the R_max-scaled sigmoid output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence, Tuple
+
+import tensorflow as tf
+
+from mmagents.agents import ac
+from mmagents.core import incentives as incentives_lib
+from mmagents.lio import agent as lio
+
+CLEANUP_CLEAN_ACTION = 5  # Index of "clean" in LIO's Cleanup actions.
+
+
+@dataclasses.dataclass(frozen=True)
+class LIOACConfig(lio.LIOConfig, ac.ACConfig):
+  """Hyperparameters (defaults: thesis Table B.5 and App. B.4.2, LIO on the
+  7x7 Cleanup map)."""
+  hidden_sizes: Tuple[int, ...] = (64, 64)
+  learning_rate: float = 1e-4
+  entropy_coeff: float = 0.1
+  epsilon_start: float = 0.5
+  epsilon_end: float = 0.05
+  epsilon_episodes: int = 100
+  incentive_hidden_sizes: Tuple[int, ...] = (64, 64)
+  incentive_learning_rate: float = 1e-3
+  max_incentive: float = 2.0
+  cost_coeff: float = 1e-4
+  cost_learning_rate: float = 1e-4
+  observe_given: bool = False
+  watched_action: int = CLEANUP_CLEAN_ACTION
+
+
+class LIOACAgent(lio.LIOAgent, ac.ActorCriticAgent):
+  """LIO agents whose learners are actor-critics."""
+
+  def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
+               config: LIOACConfig = LIOACConfig(), seed: int = 0,
+               name: str = "lio_ac"):
+    super().__init__(time_step_spec, action_spec, agent_ids, config=config,
+                     seed=seed, name=name)
+
+  def _train(self, experience, weights=None):
+    """The incentive step of `LIOAgent`, then the critics on τ."""
+    loss_info = super()._train(experience, weights)
+    first = experience.first
+    received = tf.reduce_sum(first.policy_info[incentives_lib.INCENTIVES],
+                             axis=-2)
+    self.train_critic(first, self._policy_inputs(first),
+                      first.reward + received)
+    return loss_info

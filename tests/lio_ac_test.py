@@ -1,0 +1,125 @@
+"""LIO on actor-critic learners on a tiny Cleanup: the incentive gradient
+against finite differences, the inner step, and what each update touches."""
+
+import numpy as np
+import tensorflow as tf
+from absl.testing import absltest
+from tf_agents.drivers import dynamic_episode_driver
+from tf_agents.environments import tf_py_environment
+from tf_agents.replay_buffers import tf_uniform_replay_buffer
+
+from environments.ssd import cleanup
+from mmagents.core import incentives as incentives_lib
+from mmagents.core import meta
+from mmagents.lio import actor_critic as lio_ac
+from mmagents.lio import agent as lio
+from tests import finite_differences
+
+# River on the left, apples on the right, spawn points next to them.
+TINY_MAP = ("@@@@@@@",
+            "@R  PB@",
+            "@H   B@",
+            "@   PB@",
+            "@@@@@@@")
+MAX_STEPS = 6
+TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,), conv_filters=2,
+            learning_rate=0.5, epsilon_start=0.3, epsilon_end=0.3,
+            cost_coeff=0.1)
+
+
+def _env(seed):
+  return cleanup.Cleanup(layout=TINY_MAP, num_agents=2,
+                         actions=cleanup.LIO_ACTIONS, max_steps=MAX_STEPS,
+                         view_radius=2, apple_respawn_prob=0.9,
+                         depletion_threshold=0.9, random_orientation=False,
+                         random_spawn=False, normalize_observation=True,
+                         terminal_time_limit=True, seed=seed)
+
+
+def _setup(seed):
+  tf.keras.utils.set_random_seed(seed)
+  env = _env(seed)
+  tf_env = tf_py_environment.TFPyEnvironment(env)
+  agent = lio_ac.LIOACAgent(tf_env.time_step_spec(), tf_env.action_spec(),
+                            env.agent_ids, lio_ac.LIOACConfig(**TINY),
+                            seed=seed)
+  agent.build_optimizers()
+  return agent, tf_env
+
+
+def _collect(agent, tf_env, episodes=2):
+  buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
+      agent.collect_data_spec, batch_size=1,
+      max_length=episodes * (MAX_STEPS + 1))
+  dynamic_episode_driver.DynamicEpisodeDriver(
+      tf_env, agent.collect_policy, observers=[buffer.add_batch],
+      num_episodes=episodes).run(tf_env.reset())
+  return buffer.gather_all()
+
+
+class LIOActorCriticTest(absltest.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.agent, self.tf_env = _setup(seed=2)
+    self.first = _collect(self.agent, self.tf_env)
+
+  def test_networks(self):
+    # 5x5 view -> 3x3x2 after the convolution; the incentive function adds
+    # who cleaned (2 agents) after its first hidden layer.
+    shapes = [w.shape for w in self.agent.incentive_net.layer_weights]
+    self.assertEqual(shapes[2], (2, 18, 8))
+    self.assertEqual(shapes[4], (2, 8 + 2, 2))
+
+  def test_inner_step_is_the_functional_step_with_td_advantages(self):
+    self.agent.update_policies(self.first)
+    inputs = self.agent._policy_inputs(self.first)
+    rewards, _ = self.agent._total_rewards(self.first, inputs)
+    advantages = self.agent.step_weights(self.first, inputs, rewards)
+    expected = meta.differentiable_sgd_step(
+        lambda w: self.agent._inner_loss(w, self.first, inputs, rewards),
+        self.agent._policy_before, self.agent.config.learning_rate)
+    for got, want in zip(self.agent.policy_net.layer_weights, expected):
+      np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5,
+                                 atol=1e-6)
+    # The advantage is the critic's TD error, not the Monte-Carlo return.
+    self.assertEqual(advantages.shape, rewards.shape)
+
+  def test_incentive_gradient_matches_finite_differences(self):
+    self.agent.update_policies(self.first)
+    experience = lio.LIOExperience(self.first,
+                                   _collect(self.agent, self.tf_env))
+    finite_differences.assert_incentive_gradients(self.agent, experience, 2)
+
+  def test_iteration_moves_policies_incentives_and_critics(self):
+    policy = [w.numpy() for w in self.agent.policy_net.layer_weights]
+    incentive = [w.numpy() for w in self.agent.incentive_net.layer_weights]
+    value = [w.numpy() for w in self.agent.value_net.layer_weights]
+    target = [w.numpy() for w in self.agent.target_value_net.layer_weights]
+    collected = iter([self.first, _collect(self.agent, self.tf_env)])
+    loss_info, _ = self.agent.train_iteration(lambda: next(collected))
+    self.assertTrue(np.isfinite(loss_info.loss.numpy()))
+
+    def moved(before, net):
+      return any(not np.allclose(b, w.numpy())
+                 for b, w in zip(before, net.layer_weights))
+    self.assertTrue(moved(policy, self.agent.policy_net))
+    self.assertTrue(moved(incentive, self.agent.incentive_net))
+    self.assertTrue(moved(value, self.agent.value_net))
+    tau = self.agent.config.target_update_rate
+    for old_t, new_t, v in zip(target,
+                               self.agent.target_value_net.layer_weights,
+                               self.agent.value_net.layer_weights):
+      np.testing.assert_allclose(new_t.numpy(),
+                                 tau * v.numpy() + (1 - tau) * old_t,
+                                 rtol=1e-5, atol=1e-7)
+
+  def test_incentive_sees_who_cleaned(self):
+    actions = tf.constant([[5, 2], [0, 5]])
+    np.testing.assert_array_equal(
+        incentives_lib.who_chose(actions, 5).numpy(),
+        [[[1, 0], [1, 0]], [[0, 1], [0, 1]]])
+
+
+if __name__ == "__main__":
+  absltest.main()
