@@ -19,7 +19,9 @@ the others taken in index order (agent i itself skipped). For ER(2, 1) with
 Rewards: wrapped reward + R_a × (gifts received) − R_a × (gifts made).
 Observations: the wrapped observation (flattened) followed by the cumulative
 reward agent i has given to each other agent this episode (N - 1 floats, in
-the same order). The global ``"state"`` entry, if any, is passed unchanged.
+the same order); with ``observe_given=False`` (image observations, as in
+Cleanup) the wrapped observation unchanged. The global ``"state"`` entry, if
+any, is passed unchanged.
 Event counters: the wrapped environment's, plus ``given`` and ``received``
 (reward amounts per agent, episode totals).
 
@@ -54,7 +56,7 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
   """
 
   def __init__(self, env: base.MultiAgentPyEnvironment,
-               give_value: float = 2.0):
+               give_value: float = 2.0, observe_given: bool = True):
     """Wraps `env`.
 
     Args:
@@ -62,6 +64,8 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
         bounded integer actions.
       give_value: ``R_a`` > 0, received by the recipient and paid by the
         giver.
+      observe_given: append what each agent gave this episode to its
+        (flattened) observation.
 
     Raises:
       ValueError: bad `give_value`, one agent, or non-discrete actions.
@@ -76,6 +80,9 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
     super().__init__(env.num_agents, env.max_steps, has_state=env.has_state)
     self.env = env
     self.give_value = give_value
+    self.observe_given = observe_given
+    if hasattr(env, "outcome_metrics"):  # Social outcomes (Cleanup).
+      self.outcome_metrics = env.outcome_metrics
     n = env.num_agents
     inner_actions = env.action_spec()
     self._base_min = np.empty(n, np.int64)
@@ -101,6 +108,8 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
   def _agent_observation_spec(self, index: int) -> array_spec.ArraySpec:
     agent = self.agent_ids[index]
     inner = self.env.observation_spec()[agent]
+    if not self.observe_given:
+      return inner
     size = int(np.prod(inner.shape)) + self.num_agents - 1
     if not isinstance(inner, array_spec.BoundedArraySpec):
       return array_spec.ArraySpec((size,), np.float32, name=agent)
@@ -155,6 +164,9 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
     cumulative = self._given[self._rows, self._others].astype(np.float32)
     obs = {}
     for i, a in enumerate(self.agent_ids):
+      if not self.observe_given:
+        obs[a] = self._inner_obs[a]
+        continue
       own = np.ravel(self._inner_obs[a]).astype(np.float32, copy=False)
       obs[a] = np.concatenate([own, cumulative[i]])
     if self.has_state:
@@ -220,3 +232,11 @@ def ipd_give(max_steps: int = 5, with_state: bool = False,
       ipd.IteratedPrisonersDilemma(max_steps=max_steps, with_state=with_state,
                                    seed=seed),
       give_value=give_value)
+
+
+def cleanup_give(give_value: float = 2.0, **cleanup_kwargs) -> GiveRewardEnv:
+  """Cleanup with discrete give-reward actions (thesis AC-d); `cleanup_kwargs`
+  go to `cleanup.make`. Observations stay images."""
+  from environments.ssd import cleanup  # pylint: disable=g-import-not-at-top
+  return GiveRewardEnv(cleanup.make(**cleanup_kwargs), give_value=give_value,
+                       observe_given=False)

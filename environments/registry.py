@@ -18,6 +18,7 @@ _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "ipd": ipd.IteratedPrisonersDilemma,
     "ipd_give": give_reward.ipd_give,
     "cleanup": cleanup.make,
+    "cleanup_give": give_reward.cleanup_give,
     "harvest": harvest.Harvest,
 }
 

@@ -4,7 +4,7 @@ hyperparameters, with thesis defaults per map (Table B.5)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from absl import flags
 
@@ -95,12 +95,17 @@ def define_ac_cleanup_flags() -> None:
   define_ac_flags(ac.ACConfig())
 
 
-def train_ac_cleanup(name: str, reward: str) -> Dict[str, Any]:
-  """Trains actor-critic agents on the flags' Cleanup with `reward`."""
+def train_ac_cleanup(name: str, reward: str = "individual",
+                     give_value: Optional[float] = None) -> Dict[str, Any]:
+  """Trains actor-critic agents on the flags' Cleanup with `reward`; with a
+  `give_value`, on Cleanup with discrete give-reward actions (AC-d)."""
   from mmagents.agents import ac  # pylint: disable=g-import-not-at-top
   from mmagents.core import launch  # pylint: disable=g-import-not-at-top
   apply_map_defaults(AC_MAP_DEFAULTS)
   env_name, env_kwargs = cleanup_env()
+  if give_value is not None:
+    env_name, env_kwargs = "cleanup_give", dict(env_kwargs,
+                                                give_value=give_value)
   with launch.bad_input():
     config = ac.ACConfig(**ac_config_kwargs(), reward=reward)
   return common.train_eval(name, env_name, env_kwargs, "ac", config)

@@ -6,8 +6,10 @@ from tf_agents.environments import tf_py_environment
 from tf_agents.trajectories import time_step as ts
 
 from environments import escape_room
+from environments import give_reward
 from environments.ssd import cleanup
 from mmagents.agents import ac
+from mmagents.agents import ac_c
 from mmagents.core import networks
 from tests import trajectories
 
@@ -151,6 +153,44 @@ class ConvNetworkTest(tf.test.TestCase):
   def test_image_smaller_than_kernel(self):
     with self.assertRaises(ValueError):
       networks.StackedConvMLP(1, (2, 5, 3), 2, 3, (4,), 1)
+
+
+class GivingActorCriticTest(tf.test.TestCase):
+
+  def test_ac_c_critic_fits_rewards_with_gifts(self):
+    env = cleanup.make("lio", seed=0)
+    tf_env = tf_py_environment.TFPyEnvironment(env)
+    agent = ac_c.ACcAgent(tf_env.time_step_spec(), tf_env.action_spec(),
+                          env.agent_ids, ac_c.ACcConfig(give_cost=0.5),
+                          seed=1)
+    step = tf_env.reset()
+    info = agent.collect_policy.action(
+        step, agent.collect_policy.get_initial_state(1)).info
+    given = info["incentives"][0].numpy()                  # [givers, N]
+    self.assertEqual(given[0, 0], 0.0)                     # Never to self.
+    experience = trajectories.single_row(
+        env.agent_ids, np.zeros((2, 9 * 9 * 3)), [FIRST, LAST],
+        [[0, 5], [1, 1]], [[1.0, 0.0], [0.0, 2.0]])
+    experience = experience._replace(
+        observation={a: tf.zeros((1, 2, 9, 9, 3)) for a in env.agent_ids},
+        policy_info={k: tf.repeat(v[:, None], 2, axis=1)
+                     for k, v in info.items()})
+    rewards = agent.critic_rewards(experience).numpy()[0]
+    expected = (np.array([[1.0, 0.0], [0.0, 2.0]]) + given.sum(0)
+                - 0.5 * given.sum(1))
+    self.assertAllClose(rewards, expected, rtol=1e-5)
+    value_before = [w.numpy() for w in agent.value_net.layer_weights]
+    loss = agent.train(experience).loss
+    self.assertTrue(np.isfinite(loss.numpy()))
+    self.assertTrue(any(not np.allclose(b, w.numpy()) for b, w in
+                        zip(value_before, agent.value_net.layer_weights)))
+
+  def test_ac_d_keeps_image_observations(self):
+    env = give_reward.cleanup_give(setting="lio", seed=0)
+    self.assertEqual(env.observation_spec()["agent_0"].shape, (9, 9, 3))
+    self.assertEqual(env.action_spec()["agent_0"].maximum, 11)
+    agent = _agent(env)
+    self.assertIsInstance(agent.policy_net, networks.StackedConvMLP)
 
 
 class CleanupAgentTest(tf.test.TestCase):

@@ -36,6 +36,9 @@ from mmagents.core import returns as returns_lib
 ACLossExtra = collections.namedtuple(
     "ACLossExtra", ["policy_loss", "entropy", "value_loss"])
 REWARDS = ("individual", "collective")
+# Index of "clean" in LIO's Cleanup action set (left, right, up, down, stay,
+# clean): what incentive functions watch there by default.
+CLEANUP_CLEAN_ACTION = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,11 +179,16 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
     return tf_agent.LossInfo(total, ACLossExtra(policy_loss, entropy,
                                                 value_loss))
 
+  def critic_rewards(self, experience) -> tf.Tensor:
+    """Rewards the critics fit ``[B, T, N]``: those the policies maximize
+    (methods that move rewards between agents add those moves)."""
+    return self.training_rewards(experience.reward)
+
   def _train(self, experience, weights=None):
     """One policy step, then one critic step and the soft target update."""
     loss_info = super()._train(experience, weights)
     self.train_critic(experience, self._policy_inputs(experience),
-                      self.training_rewards(experience.reward))
+                      self.critic_rewards(experience))
     return loss_info
 
   def update_target(self) -> None:

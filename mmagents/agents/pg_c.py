@@ -82,6 +82,13 @@ class PGcAgent(giving.GivingAgent):
     return (self.policy_net.trainable_variables
             + self.incentive_net.trainable_variables)
 
+  def rewards_with_gifts(self, experience) -> tf.Tensor:
+    """Rewards ``[B, T, N]`` plus the gifts received, minus ``give_cost``
+    times the gifts made (as recorded when the episode was played)."""
+    given = experience.policy_info[incentives_lib.INCENTIVES]   # [B,T,G,N]
+    return (experience.reward + tf.reduce_sum(given, axis=-2)
+            - self.config.give_cost * tf.reduce_sum(given, axis=-1))
+
   def _loss(self, experience, weights=None, training: bool = False):
     del weights, training
     info = experience.policy_info
@@ -89,20 +96,16 @@ class PGcAgent(giving.GivingAgent):
     mean = self.incentive_outputs(
         inputs, self.layout.stack_actions(experience.action))   # [B,T,G,N]
     u = tf.stop_gradient(mean + info[incentives_lib.NOISE])
-    given = tf.stop_gradient(self.config.max_incentive * tf.sigmoid(u)
-                             * self.give_mask)
-    rewards = (experience.reward + tf.reduce_sum(given, axis=-2)
-               - self.config.give_cost * tf.reduce_sum(given, axis=-1))
+    rewards = self.rewards_with_gifts(experience)
     policy_loss, entropy = self.reinforce_terms(
         self.policy_net.layer_weights, experience, inputs, rewards,
         self.epsilon)
     log_give = tf.reduce_sum(
         self.give_mask * squashed_gaussian_log_prob(
             u, mean, self.config.max_incentive), axis=-1)       # [B,T,G]
-    returns = returns_lib.discounted_returns(
-        rewards, experience.is_last(), self.config.gamma)
+    weights = self.step_weights(experience, inputs, rewards)
     mask = returns_lib.valid_mask(experience)[..., None]
-    give_loss = (-tf.reduce_sum(mask * log_give * returns, [0, 1])
+    give_loss = (-tf.reduce_sum(mask * log_give * weights, [0, 1])
                  / returns_lib.num_episodes(experience))
     total = tf.reduce_sum(policy_loss + give_loss
                           - self.config.entropy_coeff * entropy)

@@ -27,7 +27,6 @@ from mmagents.agents import ac
 from mmagents.core import incentives as incentives_lib
 from mmagents.lio import agent as lio
 
-CLEANUP_CLEAN_ACTION = 5  # Index of "clean" in LIO's Cleanup actions.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +45,7 @@ class LIOACConfig(lio.LIOConfig, ac.ACConfig):
   cost_coeff: float = 1e-4
   cost_learning_rate: float = 1e-4
   observe_given: bool = False
-  watched_action: int = CLEANUP_CLEAN_ACTION
+  watched_action: int = ac.CLEANUP_CLEAN_ACTION
 
 
 class LIOACAgent(lio.LIOAgent, ac.ActorCriticAgent):
@@ -58,12 +57,16 @@ class LIOACAgent(lio.LIOAgent, ac.ActorCriticAgent):
     super().__init__(time_step_spec, action_spec, agent_ids, config=config,
                      seed=seed, name=name)
 
+  def critic_rewards(self, experience) -> tf.Tensor:
+    """Extrinsic rewards plus the incentives received, as recorded."""
+    received = tf.reduce_sum(
+        experience.policy_info[incentives_lib.INCENTIVES], axis=-2)
+    return experience.reward + received
+
   def _train(self, experience, weights=None):
     """The incentive step of `LIOAgent`, then the critics on τ."""
     loss_info = super()._train(experience, weights)
     first = experience.first
-    received = tf.reduce_sum(first.policy_info[incentives_lib.INCENTIVES],
-                             axis=-2)
     self.train_critic(first, self._policy_inputs(first),
-                      first.reward + received)
+                      self.critic_rewards(first))
     return loss_info
