@@ -97,11 +97,10 @@ class ActorCriticMathTest(tf.test.TestCase):
 
   def test_collective_reward(self):
     agent = _agent(self.env, conv_filters=0, reward="collective")
-    self.assertAllClose(agent.training_rewards(tf.constant([[1.0, 2.0]])),
-                        [[3.0, 3.0]])
-    self.assertAllClose(self.agent.training_rewards(tf.constant([[1.0,
-                                                                  2.0]])),
-                        [[1.0, 2.0]])
+    self.assertAllClose(agent.training_rewards(self.experience)[0, :3],
+                        [[0.0, 0.0], [2.5, 2.5], [3.0, 3.0]])
+    self.assertAllClose(self.agent.training_rewards(self.experience)[0, :3],
+                        _REWARDS[:3])
 
   def test_bad_config(self):
     with self.assertRaises(ValueError):

@@ -134,8 +134,10 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
     self._value_optimizer.build(self.value_net.trainable_variables)
 
   # ------------------------------------------------------------ loss pieces
-  def training_rewards(self, rewards: tf.Tensor) -> tf.Tensor:
-    """The rewards each agent maximizes (collective: everyone's sum)."""
+  def training_rewards(self, experience) -> tf.Tensor:
+    """The rewards ``[B, T, N]`` each agent maximizes (collective: the sum
+    of everyone's)."""
+    rewards = experience.reward
     if self.config.reward == "collective":
       return tf.broadcast_to(tf.reduce_sum(rewards, -1, keepdims=True),
                              tf.shape(rewards))
@@ -170,7 +172,7 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
   def _loss(self, experience, weights=None, training: bool = False):
     del weights, training
     inputs = self._policy_inputs(experience)
-    rewards = self.training_rewards(experience.reward)
+    rewards = self.training_rewards(experience)
     policy_loss, entropy = self.reinforce_terms(
         self.policy_net.layer_weights, experience, inputs, rewards,
         self.epsilon)
@@ -182,7 +184,7 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
   def critic_rewards(self, experience) -> tf.Tensor:
     """Rewards the critics fit ``[B, T, N]``: those the policies maximize
     (methods that move rewards between agents add those moves)."""
-    return self.training_rewards(experience.reward)
+    return self.training_rewards(experience)
 
   def _train(self, experience, weights=None):
     """One policy step, then one critic step and the soft target update."""

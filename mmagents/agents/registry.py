@@ -7,6 +7,7 @@ from typing import Any, Dict, Type
 
 from mmagents.agents import ac
 from mmagents.agents import ac_c
+from mmagents.agents import inequity_aversion
 from mmagents.agents import pg
 from mmagents.agents import pg_c
 from mmagents.core import agent as agent_lib
@@ -28,6 +29,8 @@ _METHODS: Dict[str, Method] = {
     "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
     "ac": Method(ac.ACConfig, ac.ActorCriticAgent),
     "ac_c": Method(ac_c.ACcConfig, ac_c.ACcAgent),
+    "ia": Method(inequity_aversion.IAConfig,
+                 inequity_aversion.InequityAversionAgent),
     "pg_c": Method(pg_c.PGcConfig, pg_c.PGcAgent),
     "lio": Method(lio.LIOConfig, lio.LIOAgent),
     "lio_ac": Method(lio_ac.LIOACConfig, lio_ac.LIOACAgent),
