@@ -33,9 +33,10 @@ ESCAPE_ROOM_ACTIONS = ("lever", "start", "door")
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
-  """Launcher arguments, the optimum of the metric, and the methods run."""
+  """Launcher arguments, the optimum of the metric (None: unknown), and
+  the methods run."""
   args: Tuple[str, ...]
-  optimum: float
+  optimum: Optional[float]
   methods: Dict[str, str]     # method -> "launcher.module [method args]"
 
 
@@ -91,14 +92,17 @@ def interval(values: List[float]) -> str:
 
 
 def plot_incentives_by_role(dirs: List[str], roles: Dict[str, str], out: str,
-                            title: str) -> None:
+                            title: str,
+                            actions: Sequence[str] = ESCAPE_ROOM_ACTIONS
+                            ) -> None:
   """Incentive received per action by the agent in each role (Fig. 5.5b/d,
   6.1d), one panel per role.
 
-  A role is named by an Escape Room event: in each run the agent with the
-  most such events in the last evaluation plays it ("lever": the puller or
-  cooperator, "door": the winner). Its per-action incentive is averaged over
-  the evaluation steps where it took that action (0 where it never did).
+  A role is named by an event counter: in each run the agent with the most
+  such events in the last evaluation plays it (Escape Room "lever": the
+  puller or cooperator, "door": the winner; Cleanup "cleaned": the cleaner,
+  "apples": the harvester). Its per-action incentive is averaged over the
+  evaluation steps where it took that action (0 where it never did).
   """
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
@@ -106,13 +110,13 @@ def plot_incentives_by_role(dirs: List[str], roles: Dict[str, str], out: str,
   fig, axes = plt.subplots(1, len(roles), figsize=(6 * len(roles), 4),
                            squeeze=False)
   for ax, (role, event) in zip(axes[0], roles.items()):
-    curves = {action: [] for action in ESCAPE_ROOM_ACTIONS}
+    curves = {action: [] for action in actions}
     for root in dirs:
       rows = load_rows(root)
       agent = int(np.argmax(rows[-1]["events"][event]))
       key = sorted(k for k in rows[-1]
                    if k.startswith("incentive_received_per_action/"))[agent]
-      for index, action in enumerate(ESCAPE_ROOM_ACTIONS):
+      for index, action in enumerate(actions):
         curves[action].append({r["episode"]: r[key][index]
                                for r in rows if key in r})
     for action, per_seed in curves.items():
@@ -134,8 +138,9 @@ def plot_incentives_by_role(dirs: List[str], roles: Dict[str, str], out: str,
 class RolePlot:
   """Which runs get a `plot_incentives_by_role` figure, and its roles."""
   method: str
-  roles: Dict[str, str]       # role -> Escape Room event that names it.
+  roles: Dict[str, str]       # role -> event counter that names it.
   experiments: Tuple[str, ...]
+  actions: Tuple[str, ...] = ESCAPE_ROOM_ACTIONS
 
 
 def main(experiments: Dict[str, Experiment], methods: Sequence[str],
@@ -175,12 +180,16 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
     finals = [r["final"][metric] for r, _ in runs]
     lasts = [last for _, last in runs]
     optimum = experiments[name].optimum
-    near = sum(abs(v - optimum) <= NEAR_OPTIMUM for v in lasts)
+    if optimum is None:
+      optimum_text, near_text = "-", "-"
+    else:
+      near = sum(abs(v - optimum) <= NEAR_OPTIMUM for v in lasts)
+      optimum_text, near_text = f"{optimum:.1f}", f"{near}/{len(runs)}"
     per_seed = " ".join(f"{v:+.2f}" for v in lasts)
     wall = np.mean([r["wall_s"] for r, _ in runs])
     print(f"{name:<11}{method:<{width}}{len(runs):>6}  "
-          f"{interval(finals):<16}{interval(lasts):<16}{optimum:>8.1f}"
-          f"{f'{near}/{len(runs)}':>9}  {per_seed:<36}{wall:>10.0f}")
+          f"{interval(finals):<16}{interval(lasts):<16}{optimum_text:>8}"
+          f"{near_text:>9}  {per_seed:<36}{wall:>10.0f}")
   for name in fv.experiment:
     groups = {method: [j[4] for j in jobs if j[:2] == (name, method)]
               for method in fv.method if (name, method) in results}
@@ -192,5 +201,6 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
         and role_plot.method in groups):
       out = os.path.join(fv.out_dir, f"{name}_incentives.png")
       plot_incentives_by_role(groups[role_plot.method], role_plot.roles, out,
-                              f"{name}: {role_plot.method} incentives")
+                              f"{name}: {role_plot.method} incentives",
+                              role_plot.actions)
       print(f"wrote {out}")

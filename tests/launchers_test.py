@@ -133,6 +133,20 @@ class BenchmarkSmokeTest(absltest.TestCase):
     for figure in ("er21.png", "er21_incentives.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
+  def test_reproduce_cleanup_draws_cleaner_and_harvester(self):
+    out = tempfile.mkdtemp()
+    result = _launch("benchmarks.reproduce_cleanup", f"--out_dir={out}",
+                     "--experiment=cleanup7", "--method=lio", "--method=ac",
+                     "--seeds=0", "--num_episodes=2", "--jobs=2", timeout=400)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    rows = [l.split() for l in result.stdout.splitlines()
+            if l.startswith("cleanup7")]
+    self.assertEqual([r[:3] for r in rows], [["cleanup7", "lio", "1"],
+                                             ["cleanup7", "ac", "1"]])
+    self.assertEqual(rows[0][-4:-2], ["-", "-"])   # No known optimum.
+    for figure in ("cleanup7.png", "cleanup7_incentives.png"):
+      self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
+
   def test_reproduce_metagrad_draws_cooperator_and_winner(self):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_metagrad", f"--out_dir={out}",
