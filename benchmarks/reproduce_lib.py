@@ -91,12 +91,11 @@ def interval(values: List[float]) -> str:
   return f"{mean:+.2f} ± {half:.2f}"
 
 
-def plot_incentives_by_role(dirs: List[str], roles: Dict[str, str], out: str,
+def draw_incentives_by_role(ax, dirs: List[str], role: str, event: str,
                             title: str,
                             actions: Sequence[str] = ESCAPE_ROOM_ACTIONS
                             ) -> None:
-  """Incentive received per action by the agent in each role (Fig. 5.5b/d,
-  6.1d), one panel per role.
+  """Incentive received per action by the agent in one role, on axes `ax`.
 
   A role is named by an event counter: in each run the agent with the most
   such events in the last evaluation plays it (Escape Room "lever": the
@@ -104,31 +103,40 @@ def plot_incentives_by_role(dirs: List[str], roles: Dict[str, str], out: str,
   "apples": the harvester). Its per-action incentive is averaged over the
   evaluation steps where it took that action (0 where it never did).
   """
+  curves = {action: [] for action in actions}
+  for root in dirs:
+    rows = load_rows(root)
+    agent = int(np.argmax(rows[-1]["events"][event]))
+    key = sorted(k for k in rows[-1]
+                 if k.startswith("incentive_received_per_action/"))[agent]
+    for index, action in enumerate(actions):
+      curves[action].append({r["episode"]: r[key][index]
+                             for r in rows if key in r})
+  for action, per_seed in curves.items():
+    xs, mean, half = plot.aggregate(per_seed)
+    line, = ax.plot(xs, mean, label=action)
+    ax.fill_between(xs, mean - half, mean + half, alpha=0.25,
+                    color=line.get_color())
+  ax.set_xlabel("episode")
+  ax.set_ylabel(f"incentive received by the {role}")
+  ax.set_title(f"{title} (n={len(dirs)})")
+  ax.grid(alpha=0.3)
+  ax.legend()
+
+
+def plot_incentives_by_role(dirs: List[str], roles: Dict[str, str], out: str,
+                            title: str,
+                            actions: Sequence[str] = ESCAPE_ROOM_ACTIONS
+                            ) -> None:
+  """`draw_incentives_by_role` for each role, one panel per role, to `out`
+  (thesis Fig. 5.5b/d, 5.6d, 6.1d)."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, axes = plt.subplots(1, len(roles), figsize=(6 * len(roles), 4),
                            squeeze=False)
   for ax, (role, event) in zip(axes[0], roles.items()):
-    curves = {action: [] for action in actions}
-    for root in dirs:
-      rows = load_rows(root)
-      agent = int(np.argmax(rows[-1]["events"][event]))
-      key = sorted(k for k in rows[-1]
-                   if k.startswith("incentive_received_per_action/"))[agent]
-      for index, action in enumerate(actions):
-        curves[action].append({r["episode"]: r[key][index]
-                               for r in rows if key in r})
-    for action, per_seed in curves.items():
-      xs, mean, half = plot.aggregate(per_seed)
-      line, = ax.plot(xs, mean, label=action)
-      ax.fill_between(xs, mean - half, mean + half, alpha=0.25,
-                      color=line.get_color())
-    ax.set_xlabel("episode")
-    ax.set_ylabel(f"incentive received by the {role}")
-    ax.set_title(f"{title} (n={len(dirs)})")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    draw_incentives_by_role(ax, dirs, role, event, title, actions)
   fig.tight_layout()
   fig.savefig(out, dpi=120)
   plt.close(fig)

@@ -88,11 +88,8 @@ def parse_groups(specs: Sequence[str]) -> List[Tuple[str, List[str]]]:
   return groups
 
 
-def plot(groups, metric: str, x: str, out: str, title: str = "") -> None:
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  fig, ax = plt.subplots(figsize=(6, 4))
+def draw(ax, groups, metric: str, x: str, title: str = "") -> None:
+  """One curve per (label, run dirs) group on matplotlib axes `ax`."""
   for label, dirs in groups:
     xs, mean, half = aggregate([load_curve(d, metric, x) for d in dirs])
     line, = ax.plot(xs, mean, label=f"{label} (n={len(dirs)})")
@@ -103,6 +100,14 @@ def plot(groups, metric: str, x: str, out: str, title: str = "") -> None:
   ax.set_title(title)
   ax.grid(alpha=0.3)
   ax.legend()
+
+
+def plot(groups, metric: str, x: str, out: str, title: str = "") -> None:
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  fig, ax = plt.subplots(figsize=(6, 4))
+  draw(ax, groups, metric, x, title)
   fig.tight_layout()
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   fig.savefig(out, dpi=120)

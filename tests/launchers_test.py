@@ -159,6 +159,13 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertEqual(row[0].split()[:3], ["er21", "metagrad", "1"])
     for figure in ("er21.png", "er21_incentives.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
+    figure = os.path.join(out, "fig.png")
+    result = _launch("benchmarks.figure_6_1", f"--run_dirs={out}",
+                     f"--figure={figure}")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    self.assertTrue(os.path.exists(figure))
+    empty = _launch("benchmarks.figure_6_1", f"--run_dirs={out}/nothing")
+    self.assertEqual(empty.returncode, 2)
 
   def test_reproduce_lio_rejects_bad_counts_in_one_line(self):
     for bad in ("--jobs=0", "--eval_interval=-1"):
