@@ -96,6 +96,19 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(summary["flags"]["root_dir"], root)
     self.assertEqual(summary["flags"]["num_episodes"], 2)
 
+  def test_record_restores_the_agent_and_writes_a_gif(self):
+    root = tempfile.mkdtemp()
+    self.assertEqual(_launch("launchers.pg_escape_room", f"--root_dir={root}",
+                             *TINY).returncode, 0)
+    out = os.path.join(root, "play.gif")
+    result = _launch("launchers.record", f"--root_dir={root}", f"--out={out}",
+                     "--episodes=2")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    self.assertLen([l for l in result.stdout.splitlines()
+                    if l.startswith("episode ")], 2)
+    with open(out, "rb") as f:
+      self.assertEqual(f.read(6), b"GIF89a")
+
   def test_plot(self):
     root = tempfile.mkdtemp()
     runs = [os.path.join(root, f"s{s}") for s in range(2)]
@@ -210,6 +223,7 @@ class BadInputTest(parameterized.TestCase):
       ("unknown_method", "launchers.train", ["--env=ipd", "--method=dqn"]),
       ("unknown_env_arg", "launchers.train",
        ["--env=ipd", "--method=pg", "--env_arg=size=3"]),
+      ("record_no_run", "launchers.record", []),
       ("no_root_dir", "launchers.pg_ipd", None))
   def test_one_line_and_exit_2(self, module, extra):
     args = ["--num_episodes=1"] + (
