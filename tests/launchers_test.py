@@ -19,7 +19,7 @@ TINY = ["--num_episodes=2", "--eval_interval=1", "--num_eval_episodes=1",
         "--quiet"]
 
 
-def _launch(module, *args, timeout=120):
+def _launch(module, *args, timeout=400):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO,
                         env=env, capture_output=True, text=True,
@@ -140,7 +140,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_lio", f"--out_dir={out}",
                      "--experiment=er21", "--method=lio", "--seeds=0",
-                     "--num_episodes=2", timeout=300)
+                     "--num_episodes=2", timeout=600)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     row = [l for l in result.stdout.splitlines() if l.startswith("er21")]
     self.assertLen(row, 1)
@@ -152,7 +152,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_cleanup", f"--out_dir={out}",
                      "--experiment=cleanup7", "--method=lio", "--method=ac",
-                     "--seeds=0", "--num_episodes=2", "--jobs=2", timeout=400)
+                     "--seeds=0", "--num_episodes=2", "--jobs=2", timeout=600)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     rows = [l.split() for l in result.stdout.splitlines()
             if l.startswith("cleanup7")]
@@ -166,7 +166,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_metagrad", f"--out_dir={out}",
                      "--experiment=er21", "--method=metagrad", "--seeds=0",
-                     "--num_episodes=2", timeout=300)
+                     "--num_episodes=2", timeout=600)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     row = [l for l in result.stdout.splitlines() if l.startswith("er21")]
     self.assertEqual(row[0].split()[:3], ["er21", "metagrad", "1"])
