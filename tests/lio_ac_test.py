@@ -4,9 +4,7 @@ against finite differences, the inner step, and what each update touches."""
 import numpy as np
 import tensorflow as tf
 from absl.testing import absltest
-from tf_agents.drivers import dynamic_episode_driver
 from tf_agents.environments import tf_py_environment
-from tf_agents.replay_buffers import tf_uniform_replay_buffer
 
 from environments.ssd import cleanup
 from mmagents.core import incentives as incentives_lib
@@ -14,6 +12,7 @@ from mmagents.core import meta
 from mmagents.lio import actor_critic as lio_ac
 from mmagents.lio import agent as lio
 from tests import finite_differences
+from tests import trajectories
 
 # River on the left, apples on the right, spawn points next to them.
 TINY_MAP = ("@@@@@@@",
@@ -48,13 +47,7 @@ def _setup(seed):
 
 
 def _collect(agent, tf_env, episodes=2):
-  buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
-      agent.collect_data_spec, batch_size=1,
-      max_length=episodes * (MAX_STEPS + 1))
-  dynamic_episode_driver.DynamicEpisodeDriver(
-      tf_env, agent.collect_policy, observers=[buffer.add_batch],
-      num_episodes=episodes).run(tf_env.reset())
-  return buffer.gather_all()
+  return trajectories.collect_episodes(agent, tf_env, MAX_STEPS, episodes)
 
 
 class LIOActorCriticTest(absltest.TestCase):

@@ -4,9 +4,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import absltest
 from absl.testing import parameterized
-from tf_agents.drivers import dynamic_episode_driver
 from tf_agents.environments import tf_py_environment
-from tf_agents.replay_buffers import tf_uniform_replay_buffer
 
 from environments import escape_room
 from environments import ipd
@@ -17,6 +15,7 @@ from mmagents.lio import agent as lio
 from mmagents.lio import decentralized
 from mmagents.lio import one_episode
 from tests import finite_differences
+from tests import trajectories
 
 TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,),
             learning_rate=0.5, epsilon_start=0.3, epsilon_end=0.3)
@@ -32,13 +31,7 @@ def _setup(env, config, seed=0, agent_cls=lio.LIOAgent):
 
 
 def _collect(agent, tf_env, max_steps, episodes=1):
-  buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
-      agent.collect_data_spec, batch_size=1,
-      max_length=episodes * (max_steps + 1))
-  dynamic_episode_driver.DynamicEpisodeDriver(
-      tf_env, agent.collect_policy, observers=[buffer.add_batch],
-      num_episodes=episodes).run(tf_env.reset())
-  return buffer.gather_all()
+  return trajectories.collect_episodes(agent, tf_env, max_steps, episodes)
 
 
 def _first_and_second(agent, tf_env, max_steps, episodes=1):

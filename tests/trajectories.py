@@ -34,3 +34,17 @@ def single_row(agent_ids, observations, step_types, actions, rewards,
       next_step_type=tf.constant(next_types),
       reward=tf.constant(np.array([rewards], np.float32)),
       discount=tf.constant(discounts[None].astype(np.float32)))
+
+
+def collect_episodes(agent, tf_env, max_steps: int,
+                     episodes: int = 1) -> trajectory.Trajectory:
+  """`episodes` whole episodes of `agent.collect_policy` as ``[1, T]``."""
+  from tf_agents.drivers import dynamic_episode_driver  # pylint: disable=g-import-not-at-top
+  from tf_agents.replay_buffers import tf_uniform_replay_buffer  # pylint: disable=g-import-not-at-top
+  buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
+      agent.collect_data_spec, batch_size=1,
+      max_length=episodes * (max_steps + 1))
+  dynamic_episode_driver.DynamicEpisodeDriver(
+      tf_env, agent.collect_policy, observers=[buffer.add_batch],
+      num_episodes=episodes).run(tf_env.reset())
+  return buffer.gather_all()
