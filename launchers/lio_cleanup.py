@@ -25,6 +25,9 @@ launch.define_run_flags(num_episodes=50_000, eval_interval=500,
 cleanup_common.define_cleanup_flags()
 common.define_lio_flags(_DEFAULTS)
 cleanup_common.define_critic_flags(_DEFAULTS)
+flags.DEFINE_enum("giver_signal", _DEFAULTS.giver_signal, lio_ac.GIVER_SIGNALS,
+                  "What weights the recipients' new log-probabilities in the "
+                  "incentive objective: the giver's TD error or its return.")
 flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)
 flags.adopt_module_key_flags(cleanup_common)
@@ -40,7 +43,8 @@ def main(argv):
   with launch.bad_input():
     config = lio_ac.LIOACConfig(
         **common.lio_config_kwargs(), **cleanup_common.critic_config_kwargs(),
-        watched_action=cleanup_common.clean_action())
+        watched_action=cleanup_common.clean_action(),
+        giver_signal=flags.FLAGS.giver_signal)
   common.train_eval("lio_cleanup", env_name, env_kwargs, "lio_ac", config)
 
 

@@ -107,6 +107,17 @@ class LIOActorCriticTest(absltest.TestCase):
                                  tau * v.numpy() + (1 - tau) * old_t,
                                  rtol=1e-5, atol=1e-7)
 
+  def test_giver_signal_is_each_givers_extrinsic_td_error(self):
+    values = self.agent.state_values(
+        self.agent.value_net, self.agent._policy_inputs(self.first)).numpy()
+    reward = self.first.reward.numpy()
+    discount = self.first.discount.numpy()
+    gamma = self.agent.config.gamma
+    expected = reward - values
+    expected[:, :-1] += gamma * discount[:, :-1, None] * values[:, 1:]
+    np.testing.assert_allclose(self.agent.giver_signal(self.first).numpy(),
+                               expected, rtol=1e-5, atol=1e-6)
+
   def test_incentive_sees_who_cleaned(self):
     actions = tf.constant([[5, 2], [0, 5]])
     np.testing.assert_array_equal(

@@ -9,8 +9,14 @@ step on the first rollout's total rewards (as recorded when it was played)
 and the target critics follow; doing this last keeps the critic that the
 recomputed inner step θ̂(η) reads equal to the one the real step used.
 
-The givers' objective stays Eq. 5.10 with Monte-Carlo extrinsic returns
-(the thesis gives no critic-based form for it). On image observations the
+The givers' objective is Eq. 5.10 with, by default, the giver's own TD
+error on τ̂ in place of the Monte-Carlo return: r^{i,env}_t + γV^i(s_{t+1})
+- V^i(s_t) with its main critic, as the authors' Cleanup code does
+(``giver_signal="td"``); ``giver_signal="return"`` keeps the returns of the
+policy-gradient LIO. The L1 cost (α = 1e-4) is part of the incentive
+objective, with no optimizer of its own (``cost_learning_rate=0``): with a
+separate Adam step the tiny α stops mattering and the incentives collapse
+to zero within a few hundred iterations. On image observations the
 incentive function is: convolution, first hidden layer, then the watched
 action features (Cleanup: a multi-hot of who used the cleaning beam), second
 hidden layer and the R_max-scaled sigmoid output.
@@ -27,7 +33,7 @@ from mmagents.agents import ac
 from mmagents.core import incentives as incentives_lib
 from mmagents.lio import agent as lio
 
-
+GIVER_SIGNALS = ("td", "return")
 
 @dataclasses.dataclass(frozen=True)
 class LIOACConfig(lio.LIOConfig, ac.ACConfig):
@@ -43,9 +49,16 @@ class LIOACConfig(lio.LIOConfig, ac.ACConfig):
   incentive_learning_rate: float = 1e-3
   max_incentive: float = 2.0
   cost_coeff: float = 1e-4
-  cost_learning_rate: float = 1e-4
+  cost_learning_rate: float = 0.0
   observe_given: bool = False
   watched_action: int = ac.CLEANUP_CLEAN_ACTION
+  giver_signal: str = "td"               # "td" | "return".
+
+  def __post_init__(self):
+    super().__post_init__()
+    if self.giver_signal not in GIVER_SIGNALS:
+      raise ValueError(f"giver_signal must be one of {GIVER_SIGNALS}, got "
+                       f"{self.giver_signal!r}")
 
 
 class LIOACAgent(lio.LIOAgent, ac.ActorCriticAgent):
@@ -62,6 +75,16 @@ class LIOACAgent(lio.LIOAgent, ac.ActorCriticAgent):
     received = tf.reduce_sum(
         experience.policy_info[incentives_lib.INCENTIVES], axis=-2)
     return experience.reward + received
+
+  def giver_signal(self, experience) -> tf.Tensor:
+    """TD errors of the givers' extrinsic rewards on τ̂ (or the returns)."""
+    if self.config.giver_signal == "return":
+      return super().giver_signal(experience)
+    values = self.state_values(self.value_net,
+                               self._policy_inputs(experience))
+    return tf.stop_gradient(
+        experience.reward + self.config.gamma
+        * ac.next_step_values(values, experience) - values)
 
   def _train(self, experience, weights=None):
     """The incentive step of `LIOAgent`, then the critics on τ."""

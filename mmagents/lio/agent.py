@@ -141,8 +141,7 @@ class LIOAgent(lookahead.LookaheadMixin, giving.GivingAgent):
     mask = returns_lib.valid_mask(second)[..., None]
     log_probs = pg.log_prob_taken(
         probs, self.layout.stack_actions(second.action), mask)
-    extrinsic = returns_lib.discounted_returns(
-        second.reward, second.is_last(), self.config.gamma)      # [B,T,N]
+    extrinsic = self.giver_signal(second)                         # [B,T,N]
     extrinsic *= self._outer_weights(second, log_probs)
     # cross[i, j] = Σ_t G^{i,env}_t log π̂^j_t.
     cross = tf.einsum("bti,btj->ij", mask * extrinsic, mask * log_probs)
@@ -151,6 +150,12 @@ class LIOAgent(lookahead.LookaheadMixin, giving.GivingAgent):
                       / returns_lib.num_episodes(second))
 
     return incentive_loss, self.incentive_cost(first, given)
+
+  def giver_signal(self, experience) -> tf.Tensor:
+    """What each giver's Eq. 5.10 term weights log π̂^j by ``[B, T, N]``:
+    its discounted extrinsic returns Ĝ^{i,env}_t on τ̂."""
+    return returns_lib.discounted_returns(
+        experience.reward, experience.is_last(), self.config.gamma)
 
   def incentive_cost(self, experience, given: tf.Tensor) -> tf.Tensor:
     """Eq. 5.6 per giver ``[N]``: Σ_t γ^t ||r_η^i||_1 per episode."""
