@@ -49,10 +49,11 @@ flags.DEFINE_integer("outer_epochs", _DEFAULTS.outer_epochs,
                      "Designer passes per iteration (ppo).")
 flags.DEFINE_float("gae_lambda", _DEFAULTS.gae_lambda,
                    "GAE λ of the designer's advantages (ppo).")
-flags.DEFINE_list("value_hidden_sizes",
-                  [str(h) for h in _DEFAULTS.value_hidden_sizes],
+flags.DEFINE_list("designer_value_hidden_sizes",
+                  [str(h) for h in _DEFAULTS.designer_value_hidden_sizes],
                   "Designer critic MLP hidden layer sizes (ppo).")
-flags.DEFINE_float("value_learning_rate", _DEFAULTS.value_learning_rate,
+flags.DEFINE_float("designer_value_learning_rate",
+                   _DEFAULTS.designer_value_learning_rate,
                    "Adam learning rate of the designer's critic (ppo).")
 # --help lists the shared run and method flags too.
 flags.adopt_module_key_flags(launch)
@@ -70,8 +71,9 @@ def config_from_flags() -> designer.MetaGradConfig:
       cost_on_all_outputs=FLAGS.cost_on_all_outputs,
       outer_objective=FLAGS.outer_objective, ppo_clip=FLAGS.ppo_clip,
       outer_epochs=FLAGS.outer_epochs, gae_lambda=FLAGS.gae_lambda,
-      value_hidden_sizes=common.int_list_flag("value_hidden_sizes"),
-      value_learning_rate=FLAGS.value_learning_rate)
+      designer_value_hidden_sizes=common.int_list_flag(
+          "designer_value_hidden_sizes"),
+      designer_value_learning_rate=FLAGS.designer_value_learning_rate)
 
 
 def main(argv):

@@ -19,7 +19,7 @@ from mmagents.metagrad import dual_rl
 from tests import finite_differences
 
 TINY = dict(hidden_sizes=(8,), designer_hidden_sizes=(8,),
-            value_hidden_sizes=(8,), learning_rate=0.5, epsilon_start=0.2,
+            designer_value_hidden_sizes=(8,), learning_rate=0.5, epsilon_start=0.2,
             epsilon_end=0.2)
 
 
@@ -130,7 +130,7 @@ class MetaGradientTest(parameterized.TestCase):
     for objective in ("exact", "ppo"):
       agent, env, tf_env = _setup(3, 1, seed=6, outer_objective=objective,
                                   gae_lambda=1.0)
-      for v in agent.value_net.trainable_variables:
+      for v in agent.designer_value_net.trainable_variables:
         v.assign(tf.zeros_like(v))
       experience = _experience(agent, env, tf_env)
       variables = agent.designer_net.trainable_variables
@@ -218,7 +218,7 @@ def _dual_setup(action_space, seed=0, **overrides):
   tf.keras.utils.set_random_seed(seed)
   env = escape_room.EscapeRoom(3, 1, with_state=True, seed=seed)
   tf_env = tf_py_environment.TFPyEnvironment(env)
-  tiny = {k: v for k, v in TINY.items() if k != "value_hidden_sizes"}
+  tiny = {k: v for k, v in TINY.items() if k != "designer_value_hidden_sizes"}
   config = dual_rl.DualRLConfig(
       **dict(tiny, action_space=action_space, learning_rate=0.1,
              incentive_values=(0.0, 1.1, 2.0), **overrides))

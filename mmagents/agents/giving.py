@@ -136,9 +136,14 @@ class GivingAgent(pg.PolicyGradientAgent):
 
 
 def incentive_metrics(experience, agent_ids: Sequence[str], num_actions: int,
-                      actions: tf.Tensor) -> Dict[str, tf.Tensor]:
-  """Incentive statistics of a batch of episodes from its `policy_info`."""
-  given = experience.policy_info[incentives_lib.INCENTIVES]      # [B,T,G,N]
+                      actions: tf.Tensor,
+                      given: Optional[tf.Tensor] = None
+                      ) -> Dict[str, tf.Tensor]:
+  """Incentive statistics of a batch of episodes: `given` ``[B, T, G, N]``
+  (default: as recorded in its `policy_info`), per action of `actions`
+  (``num_actions`` kinds)."""
+  if given is None:
+    given = experience.policy_info[incentives_lib.INCENTIVES]    # [B,T,G,N]
   mask = returns_lib.valid_mask(experience)                      # [B,T]
   episodes = returns_lib.num_episodes(experience)
   received = tf.reduce_sum(given, axis=-2) * mask[..., None]     # [B,T,N]

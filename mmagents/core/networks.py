@@ -117,6 +117,7 @@ class StackedConvMLP(tf.keras.layers.Layer):
     if side_size and not hidden_sizes:
       raise ValueError("a side input needs at least one hidden layer")
     self.num_agents = num_agents
+    self.output_size = output_size
     self.image_shape = (height, width, channels)
     self.kernel_size = int(kernel_size)
     self.filters = int(filters)

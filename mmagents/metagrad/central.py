@@ -6,6 +6,14 @@ an incentive at every step through an `IncentiveChannelPolicy` with a single
 giver, so the incentives land in the trajectory. Its test-time return is the
 collective extrinsic return minus every incentive it gave (``designer_return``,
 thesis §6.3.2).
+
+Where an incentive depends on the step's outcome (Cleanup pays for
+"collect apple", known only after the step) and agents do not observe
+incentives, the designer pays after the episode instead
+(``incentives_at_act_time = False``): the learners' actions do not depend on
+the incentives of their episode, so this changes nothing they do, and the
+incentives are recomputed from the trajectory wherever needed. A dict state
+(Cleanup's ``{"image", "cleaners"}``) is read through its ``"image"``.
 """
 
 from __future__ import annotations
@@ -18,7 +26,10 @@ import tensorflow as tf
 from environments import base as env_base
 from mmagents.agents import giving
 from mmagents.core import incentives as incentives_lib
+from mmagents.core import networks
 from mmagents.core import returns as returns_lib
+
+STATE_IMAGE_KEY = "image"
 
 
 class CentralDesignerMixin:
@@ -31,17 +42,24 @@ class CentralDesignerMixin:
 
   progress_metrics = ("designer_return",)
   stochastic_incentives = False
+  incentives_at_act_time = True
 
   def _init_central(self, time_step_spec) -> None:
     state_spec = time_step_spec.observation.get(env_base.STATE_KEY)
     if state_spec is None:
       raise ValueError("a central designer reads the global state: build the "
                        "environment with with_state=True")
+    if isinstance(state_spec, dict):
+      state_spec = state_spec[STATE_IMAGE_KEY]
+    self._state_shape = tuple(int(d) for d in state_spec.shape)
     self._state_rank = len(state_spec.shape)
     self._state_size = int(np.prod(state_spec.shape))
 
   def _make_policy(self, time_step_spec, action_spec, explore, generator,
                    name):
+    if not self.incentives_at_act_time:
+      return super()._make_policy(time_step_spec, action_spec, explore,
+                                  generator, name)
     return incentives_lib.IncentiveChannelPolicy(
         time_step_spec, action_spec, self.layout.agent_ids,
         lambda observation, _: self.layout.stack_observations(observation),
@@ -52,7 +70,10 @@ class CentralDesignerMixin:
 
   def _state(self, observation) -> tf.Tensor:
     """The global state, flattened: ``[*outer, S]``."""
-    state = tf.cast(observation[env_base.STATE_KEY], tf.float32)
+    state = observation[env_base.STATE_KEY]
+    if isinstance(state, dict):
+      state = state[STATE_IMAGE_KEY]
+    state = tf.cast(state, tf.float32)
     outer = tf.shape(state)[:len(state.shape) - self._state_rank]
     return tf.reshape(state, tf.concat([outer, [self._state_size]], 0))
 
@@ -68,6 +89,13 @@ class CentralDesignerMixin:
         0))
     return tf.concat([state, joint], -1)
 
+  def build_designer_network(self, input_size: int, hidden_sizes,
+                             output_size: int, output_bias: bool = True,
+                             name: str = "designer_net"):
+    """A network of the designer on ``[..., input_size]`` features."""
+    return networks.StackedMLP(1, input_size, hidden_sizes, output_size,
+                               output_bias=output_bias, name=name)
+
   @staticmethod
   def run_designer(network, features: tf.Tensor) -> tf.Tensor:
     """A one-owner `StackedMLP` on ``[..., D]`` features → ``[..., out]``."""
@@ -75,16 +103,34 @@ class CentralDesignerMixin:
     return tf.reshape(out, tf.concat([tf.shape(features)[:-1],
                                       [network.output_size]], 0))
 
+  # ------------------------------------------------------ paid incentives
+  @property
+  def num_action_types(self) -> int:
+    """How many kinds of action the designer prices (here: every action)."""
+    return self.layout.max_actions
+
+  def action_types(self, experience) -> tf.Tensor:
+    """The kind of each agent's step ``[B, T, N]`` (here: its action)."""
+    return self.layout.stack_actions(experience.action)
+
+  def given_incentives(self, experience) -> tf.Tensor:
+    """Incentives paid in a trajectory ``[B, T, 1, N]``: as recorded, or
+    recomputed when the designer pays after the episode."""
+    if self.incentives_at_act_time:
+      return experience.policy_info[incentives_lib.INCENTIVES]
+    raise NotImplementedError("a designer that pays after the episode "
+                              "recomputes its incentives")
+
   def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
-    """Incentives received per agent and action, and the designer's return
-    at test time: collective extrinsic return minus incentives given."""
-    actions = self.layout.stack_actions(experience.action)
-    metrics = giving.incentive_metrics(experience, self.layout.agent_ids,
-                                       self.layout.max_actions, actions)
+    """Incentives received per agent and action type, and the designer's
+    return at test time: collective extrinsic return minus incentives."""
+    given = self.given_incentives(experience)
+    metrics = giving.incentive_metrics(
+        experience, self.layout.agent_ids, self.num_action_types,
+        self.action_types(experience), given)
     mask = returns_lib.valid_mask(experience)
-    given = tf.reduce_sum(
-        experience.policy_info[incentives_lib.INCENTIVES], [-2, -1])
-    net = mask * (tf.reduce_sum(experience.reward, -1) - given)
+    net = mask * (tf.reduce_sum(experience.reward, -1)
+                  - tf.reduce_sum(given, [-2, -1]))
     metrics["designer_return"] = (tf.reduce_sum(net)
                                   / returns_lib.num_episodes(experience))
     return metrics

@@ -46,7 +46,6 @@ from tf_agents.agents import tf_agent
 
 from mmagents.agents import lookahead
 from mmagents.agents import pg
-from mmagents.core import networks
 from mmagents.core import returns as returns_lib
 from mmagents.metagrad import central
 
@@ -79,8 +78,8 @@ class MetaGradConfig(pg.PGConfig):
   ppo_clip: float = 0.2
   outer_epochs: int = 1
   gae_lambda: float = 0.99
-  value_hidden_sizes: Tuple[int, ...] = (64, 32)
-  value_learning_rate: float = 1e-3
+  designer_value_hidden_sizes: Tuple[int, ...] = (64, 32)
+  designer_value_learning_rate: float = 1e-3
 
   def __post_init__(self):
     super().__post_init__()
@@ -91,7 +90,7 @@ class MetaGradConfig(pg.PGConfig):
       raise ValueError(f"outer_objective must be one of {OUTER_OBJECTIVES}, "
                        f"got {self.outer_objective!r}")
     for name in ("designer_learning_rate", "max_incentive", "ppo_clip",
-                 "value_learning_rate"):
+                 "designer_value_learning_rate"):
       if getattr(self, name) <= 0:
         raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
     if self.cost_coeff < 0 or self.cost_learning_rate < 0:
@@ -101,7 +100,7 @@ class MetaGradConfig(pg.PGConfig):
     if not 0.0 <= self.gae_lambda <= 1.0:
       raise ValueError(f"gae_lambda must be in [0, 1], got "
                        f"{self.gae_lambda}")
-    for name in ("designer_hidden_sizes", "value_hidden_sizes"):
+    for name in ("designer_hidden_sizes", "designer_value_hidden_sizes"):
       sizes = getattr(self, name)
       if not sizes or min(sizes) < 1:
         raise ValueError(f"{name} must be positive, got {sizes}")
@@ -117,19 +116,19 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     self._init_central(time_step_spec)
     super().__init__(time_step_spec, action_spec, agent_ids, config=config,
                      seed=seed, name=name)
-    self.designer_net = networks.StackedMLP(
-        1, self.designer_features_size(), config.designer_hidden_sizes,
-        self.layout.max_actions, output_bias=False, name="designer_net")
-    self.value_net = networks.StackedMLP(
-        1, self._state_size, config.value_hidden_sizes, 1,
+    self.designer_net = self.build_designer_network(
+        self.designer_features_size(), config.designer_hidden_sizes,
+        self.num_action_types, output_bias=False)
+    self.designer_value_net = self.build_designer_network(
+        self._state_size, config.designer_value_hidden_sizes, 1,
         name="designer_value_net")
     self._init_lookahead()
     self._designer_optimizer = tf.keras.optimizers.Adam(
         config.designer_learning_rate)
     self._cost_optimizer = (tf.keras.optimizers.Adam(config.cost_learning_rate)
                             if config.cost_learning_rate > 0 else None)
-    self._value_optimizer = tf.keras.optimizers.Adam(
-        config.value_learning_rate)
+    self._designer_value_optimizer = tf.keras.optimizers.Adam(
+        config.designer_value_learning_rate)
     self._pending = None        # τ̂ kept for the next iteration.
     self._pipeline_full = None
 
@@ -169,7 +168,8 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     self._designer_optimizer.build(designer)
     if self._cost_optimizer is not None:
       self._cost_optimizer.build(designer)
-    self._value_optimizer.build(self.value_net.trainable_variables)
+    self._designer_value_optimizer.build(
+        self.designer_value_net.trainable_variables)
 
   def build_pipeline(self, trajectory_length: int) -> None:
     """Variables that keep τ̂ between iterations (and in checkpoints)."""
@@ -210,9 +210,17 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
   def _total_rewards(self, experience, inputs: tf.Tensor
                      ) -> Tuple[tf.Tensor, tf.Tensor]:
     del inputs
-    given = self.incentives(self._state(experience.observation)[..., None, :],
-                            self.layout.stack_actions(experience.action))
-    return experience.reward + given[..., 0, :], given
+    per_type = self.incentive_per_action(
+        self._state(experience.observation),
+        self.layout.stack_actions(experience.action))
+    types = self.action_types(experience)
+    given = tf.gather(per_type, types, batch_dims=len(types.shape) - 1)
+    return experience.reward + given, given[..., None, :]
+
+  def given_incentives(self, experience) -> tf.Tensor:
+    if self.incentives_at_act_time:
+      return super().given_incentives(experience)
+    return self._total_rewards(experience, None)[1]
 
   def joint_log_probs(self, weights: List[tf.Tensor], experience
                       ) -> tf.Tensor:
@@ -225,7 +233,7 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
 
   def designer_values(self, experience) -> tf.Tensor:
     """The designer critic's V(s_t) ``[B, T]``."""
-    return self.run_designer(self.value_net,
+    return self.run_designer(self.designer_value_net,
                              self._state(experience.observation))[..., 0]
 
   def outer_weights(self, experience) -> tf.Tensor:
@@ -313,7 +321,7 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
                                                    variables))
       self._designer_optimizer.apply_gradients(zip(gradients, variables))
     if ppo:
-      value_loss = self._train_critic(experience.second)
+      value_loss = self._train_designer_critic(experience.second)
       loss_info = loss_info._replace(
           extra=loss_info.extra._replace(value_loss=value_loss))
     self.train_step_counter.assign_add(1)
@@ -339,8 +347,8 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     return outer_loss, cost, gradients, cost_gradients
 
   @tf.function(jit_compile=True)
-  def _critic_gradients(self, experience):
-    variables = self.value_net.trainable_variables
+  def _designer_critic_gradients(self, experience):
+    variables = self.designer_value_net.trainable_variables
     mask = returns_lib.valid_mask(experience)
     targets = tf.stop_gradient(self.outer_weights(experience)
                                + self.designer_values(experience))
@@ -349,9 +357,9 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
       loss = tf.reduce_sum(errors) / tf.maximum(tf.reduce_sum(mask), 1.0)
     return loss, tape.gradient(loss, variables)
 
-  def _train_critic(self, experience) -> tf.Tensor:
+  def _train_designer_critic(self, experience) -> tf.Tensor:
     """One Adam step of the designer's critic toward λ-returns on τ̂."""
-    loss, gradients = self._critic_gradients(experience)
-    self._value_optimizer.apply_gradients(
-        zip(gradients, self.value_net.trainable_variables))
+    loss, gradients = self._designer_critic_gradients(experience)
+    self._designer_value_optimizer.apply_gradients(
+        zip(gradients, self.designer_value_net.trainable_variables))
     return loss
