@@ -1,5 +1,5 @@
-r"""Reproduces thesis Fig. 5.6: LIO against AC, AC-d, AC-c, IA and Cen on
-Cleanup, several seeds.
+r"""Reproduces thesis Fig. 5.6 (LIO against AC, AC-d, AC-c, IA and Cen) and
+Fig. 6.2 (MetaGrad against dual-RL (c)) on Cleanup, several seeds.
 
 Runs every (map, method) launcher with its defaults (Table B.5) for each
 seed (`reproduce_lib`), prints the collective extrinsic return (mean ± 95%
@@ -34,7 +34,9 @@ _METHODS = {"lio": "launchers.lio_cleanup",
             "ac_d": "launchers.ac_d_cleanup",
             "ac_c": "launchers.ac_c_cleanup",
             "ia": "launchers.ia_cleanup",
-            "cen": "launchers.cen_cleanup"}
+            "cen": "launchers.cen_cleanup",
+            "metagrad": "launchers.metagrad_cleanup",
+            "dual_rl": "launchers.dual_rl_cleanup"}
 EXPERIMENTS: Dict[str, Experiment] = {
     "cleanup7": Experiment(("--map=cleanup_small_sym",), None, _METHODS),
     "cleanup10": Experiment(("--map=cleanup_10x10_sym",), None, _METHODS),

@@ -4,7 +4,7 @@ hyperparameters, with thesis defaults per map (Table B.5)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from absl import flags
 
@@ -109,3 +109,30 @@ def train_ac_cleanup(name: str, reward: str = "individual",
   with launch.bad_input():
     config = ac.ACConfig(**ac_config_kwargs(), reward=reward)
   return common.train_eval(name, env_name, env_kwargs, "ac", config)
+
+
+def define_designer_cleanup_flags(defaults) -> None:
+  """Run, map, AC and designer flags of the central-designer launchers
+  (the authors' 100,000 episodes)."""
+  from mmagents.core import launch  # pylint: disable=g-import-not-at-top
+  launch.define_run_flags(num_episodes=100_000, eval_interval=1000,
+                          num_eval_episodes=10)
+  define_cleanup_flags()
+  define_ac_flags(defaults)
+  common.define_designer_network_flags(defaults)
+  common.define_designer_critic_flags(defaults)
+
+
+def train_designer_cleanup(name: str, method_name: str,
+                           config_fn: Callable[..., Any]) -> Dict[str, Any]:
+  """Trains a central designer (MetaGrad, dual-RL) and its learners on the
+  flags' Cleanup with the global state; `config_fn(**kwargs)` gets the AC,
+  designer and clean-action fields."""
+  from mmagents.core import launch  # pylint: disable=g-import-not-at-top
+  env_name, env_kwargs = cleanup_env()
+  with launch.bad_input():
+    config = config_fn(**ac_config_kwargs(),
+                       **common.designer_config_kwargs(),
+                       clean_action=clean_action())
+  return common.train_eval(name, env_name, dict(env_kwargs, with_state=True),
+                           method_name, config)

@@ -81,6 +81,11 @@ def define_designer_flags(defaults) -> None:
   define_escape_room_flags()
   FLAGS.set_default("num_agents", 5)
   FLAGS.set_default("min_at_lever", 2)
+  define_designer_network_flags(defaults)
+
+
+def define_designer_network_flags(defaults) -> None:
+  """The central designer's network, learning rate and incentive bound."""
   flags.DEFINE_list("designer_hidden_sizes",
                     [str(h) for h in defaults.designer_hidden_sizes],
                     "Designer MLP hidden layer sizes (d1, d2).")
@@ -100,6 +105,57 @@ def train_eval_designer_escape_room(name: str, method_name: str,
     config = config_fn()
   env_kwargs = dict(escape_room_kwargs(), with_state=True)
   return train_eval(name, "escape_room", env_kwargs, method_name, config)
+
+
+def define_designer_critic_flags(defaults) -> None:
+  """The designer critic's network and learning rate, and GAE's λ."""
+  flags.DEFINE_list("designer_value_hidden_sizes",
+                    [str(h) for h in defaults.designer_value_hidden_sizes],
+                    "Designer critic hidden layer sizes.")
+  flags.DEFINE_float("designer_value_learning_rate",
+                     defaults.designer_value_learning_rate,
+                     "Adam learning rate of the designer's critic.")
+  flags.DEFINE_float("gae_lambda", defaults.gae_lambda,
+                     "GAE λ of the designer's advantages.")
+
+
+def define_outer_flags(defaults) -> None:
+  """MetaGrad's cost and outer-objective flags, with `defaults`."""
+  from mmagents.metagrad import designer  # pylint: disable=g-import-not-at-top
+  define_cost_flags(defaults)
+  flags.DEFINE_bool("cost_on_all_outputs", defaults.cost_on_all_outputs,
+                    "Charge every output of the incentive function at each "
+                    "step (the authors' code) instead of the incentives "
+                    "given.")
+  flags.DEFINE_enum("outer_objective", defaults.outer_objective,
+                    list(designer.OUTER_OBJECTIVES),
+                    "exact: Eq. 6.4 with the designer's returns; ppo: the "
+                    "clipped objective of Eq. 6.5 with its own critic and "
+                    "GAE.")
+  flags.DEFINE_float("ppo_clip", defaults.ppo_clip, "PPO clip range ε.")
+  flags.DEFINE_integer("outer_epochs", defaults.outer_epochs,
+                       "Designer passes per iteration (ppo).")
+
+
+def outer_config_kwargs() -> Dict[str, Any]:
+  """Config fields of the `define_outer_flags` flags."""
+  return dict(cost_coeff=FLAGS.cost_coeff,
+              cost_learning_rate=FLAGS.cost_learning_rate,
+              cost_on_all_outputs=FLAGS.cost_on_all_outputs,
+              outer_objective=FLAGS.outer_objective, ppo_clip=FLAGS.ppo_clip,
+              outer_epochs=FLAGS.outer_epochs)
+
+
+def designer_config_kwargs() -> Dict[str, Any]:
+  """Config fields of the designer network and critic flags."""
+  return dict(
+      designer_hidden_sizes=int_list_flag("designer_hidden_sizes"),
+      designer_learning_rate=FLAGS.designer_learning_rate,
+      max_incentive=FLAGS.max_incentive,
+      designer_value_hidden_sizes=int_list_flag(
+          "designer_value_hidden_sizes"),
+      designer_value_learning_rate=FLAGS.designer_value_learning_rate,
+      gae_lambda=FLAGS.gae_lambda)
 
 
 def define_giving_flags(defaults) -> None:

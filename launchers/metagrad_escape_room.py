@@ -36,25 +36,8 @@ launch.define_run_flags(num_episodes=100_000, eval_interval=500,
                         num_eval_episodes=20)
 common.define_pg_flags(_DEFAULTS)
 common.define_designer_flags(_DEFAULTS)
-common.define_cost_flags(_DEFAULTS)
-flags.DEFINE_bool("cost_on_all_outputs", _DEFAULTS.cost_on_all_outputs,
-                  "Charge every output of the incentive function at each "
-                  "step (the authors' code) instead of the incentives given.")
-flags.DEFINE_enum("outer_objective", _DEFAULTS.outer_objective,
-                  list(designer.OUTER_OBJECTIVES),
-                  "exact: Eq. 6.4 with the designer's returns; ppo: the "
-                  "clipped objective of Eq. 6.5 with its own critic and GAE.")
-flags.DEFINE_float("ppo_clip", _DEFAULTS.ppo_clip, "PPO clip range ε.")
-flags.DEFINE_integer("outer_epochs", _DEFAULTS.outer_epochs,
-                     "Designer passes per iteration (ppo).")
-flags.DEFINE_float("gae_lambda", _DEFAULTS.gae_lambda,
-                   "GAE λ of the designer's advantages (ppo).")
-flags.DEFINE_list("designer_value_hidden_sizes",
-                  [str(h) for h in _DEFAULTS.designer_value_hidden_sizes],
-                  "Designer critic MLP hidden layer sizes (ppo).")
-flags.DEFINE_float("designer_value_learning_rate",
-                   _DEFAULTS.designer_value_learning_rate,
-                   "Adam learning rate of the designer's critic (ppo).")
+common.define_outer_flags(_DEFAULTS)
+common.define_designer_critic_flags(_DEFAULTS)  # Used by ppo.
 # --help lists the shared run and method flags too.
 flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)
@@ -64,16 +47,7 @@ FLAGS = flags.FLAGS
 def config_from_flags() -> designer.MetaGradConfig:
   return designer.MetaGradConfig(
       **dataclasses.asdict(common.pg_config_from_flags()),
-      designer_hidden_sizes=common.int_list_flag("designer_hidden_sizes"),
-      designer_learning_rate=FLAGS.designer_learning_rate,
-      max_incentive=FLAGS.max_incentive, cost_coeff=FLAGS.cost_coeff,
-      cost_learning_rate=FLAGS.cost_learning_rate,
-      cost_on_all_outputs=FLAGS.cost_on_all_outputs,
-      outer_objective=FLAGS.outer_objective, ppo_clip=FLAGS.ppo_clip,
-      outer_epochs=FLAGS.outer_epochs, gae_lambda=FLAGS.gae_lambda,
-      designer_value_hidden_sizes=common.int_list_flag(
-          "designer_value_hidden_sizes"),
-      designer_value_learning_rate=FLAGS.designer_value_learning_rate)
+      **common.designer_config_kwargs(), **common.outer_config_kwargs())
 
 
 def main(argv):

@@ -4,50 +4,25 @@ against finite differences, the inner step, and what each update touches."""
 import numpy as np
 import tensorflow as tf
 from absl.testing import absltest
-from tf_agents.environments import tf_py_environment
 
-from environments.ssd import cleanup
 from mmagents.core import incentives as incentives_lib
 from mmagents.core import meta
 from mmagents.lio import actor_critic as lio_ac
 from mmagents.lio import agent as lio
 from tests import finite_differences
-from tests import trajectories
+from tests import tiny_cleanup
 
-# River on the left, apples on the right, spawn points next to them.
-TINY_MAP = ("@@@@@@@",
-            "@R  PB@",
-            "@H   B@",
-            "@   PB@",
-            "@@@@@@@")
-MAX_STEPS = 6
 TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,), conv_filters=2,
             learning_rate=0.5, epsilon_start=0.3, epsilon_end=0.3,
             cost_coeff=0.1)
 
 
-def _env(seed):
-  return cleanup.Cleanup(layout=TINY_MAP, num_agents=2,
-                         actions=cleanup.LIO_ACTIONS, max_steps=MAX_STEPS,
-                         view_radius=2, apple_respawn_prob=0.9,
-                         depletion_threshold=0.9, random_orientation=False,
-                         random_spawn=False, normalize_observation=True,
-                         terminal_time_limit=True, seed=seed)
-
-
 def _setup(seed):
-  tf.keras.utils.set_random_seed(seed)
-  env = _env(seed)
-  tf_env = tf_py_environment.TFPyEnvironment(env)
-  agent = lio_ac.LIOACAgent(tf_env.time_step_spec(), tf_env.action_spec(),
-                            env.agent_ids, lio_ac.LIOACConfig(**TINY),
-                            seed=seed)
-  agent.build_optimizers()
-  return agent, tf_env
+  return tiny_cleanup.setup(lio_ac.LIOACAgent, lio_ac.LIOACConfig(**TINY),
+                            seed)
 
 
-def _collect(agent, tf_env, episodes=2):
-  return trajectories.collect_episodes(agent, tf_env, MAX_STEPS, episodes)
+_collect = tiny_cleanup.collect
 
 
 class LIOActorCriticTest(absltest.TestCase):

@@ -74,3 +74,20 @@ class LookaheadMixin:
         lambda w: self._inner_loss(w, experience, inputs, rewards),
         self._policy_before, self.config.learning_rate)
     return new_weights, given
+
+
+class CriticAfterLookaheadMixin:
+  """For actor-critic learners of a lookahead method (LIO, MetaGrad).
+
+  After the outer step the critics take one step on τ (``experience.first``)
+  toward `critic_rewards` and the target critics follow. Doing this last
+  keeps the critic that the recomputed θ̂(η) reads equal to the one the real
+  inner step used.
+  """
+
+  def _train(self, experience, weights=None):
+    loss_info = super()._train(experience, weights)
+    first = experience.first
+    self.train_critic(first, self._policy_inputs(first),
+                      self.critic_rewards(first))
+    return loss_info

@@ -15,6 +15,7 @@ from mmagents.lio import actor_critic as lio_ac
 from mmagents.lio import agent as lio
 from mmagents.lio import decentralized as lio_dec
 from mmagents.lio import one_episode
+from mmagents.metagrad import cleanup as metagrad_cleanup
 from mmagents.metagrad import designer as metagrad
 from mmagents.metagrad import dual_rl
 
@@ -38,6 +39,10 @@ _METHODS: Dict[str, Method] = {
     "lio_one_episode": Method(lio.LIOConfig, one_episode.OneEpisodeLIOAgent),
     "metagrad": Method(metagrad.MetaGradConfig, metagrad.MetaGradAgent),
     "dual_rl": Method(dual_rl.DualRLConfig, dual_rl.DualRLAgent),
+    "metagrad_ac": Method(metagrad_cleanup.MetaGradACConfig,
+                          metagrad_cleanup.MetaGradACAgent),
+    "dual_rl_ac": Method(metagrad_cleanup.DualRLACConfig,
+                         metagrad_cleanup.DualRLACAgent),
 }
 
 

@@ -5,9 +5,8 @@ recipients' one-step update (the step the incentive gradient differentiates)
 weights log-probabilities by the TD advantage of Eq. B.9 computed on their
 total rewards (extrinsic plus incentives received), so incentives reach the
 update through the advantage. After the incentive step the critics take one
-step on the first rollout's total rewards (as recorded when it was played)
-and the target critics follow; doing this last keeps the critic that the
-recomputed inner step θ̂(η) reads equal to the one the real step used.
+step on the first rollout's total rewards, as recorded when it was played
+(`lookahead.CriticAfterLookaheadMixin`).
 
 The givers' objective is Eq. 5.10 with, by default, the giver's own TD
 error on τ̂ in place of the Monte-Carlo return: r^{i,env}_t + γV^i(s_{t+1})
@@ -35,6 +34,7 @@ from typing import Sequence, Tuple
 import tensorflow as tf
 
 from mmagents.agents import ac
+from mmagents.agents import lookahead
 from mmagents.core import incentives as incentives_lib
 from mmagents.lio import agent as lio
 
@@ -66,7 +66,8 @@ class LIOACConfig(lio.LIOConfig, ac.ACConfig):
                        f"{self.giver_signal!r}")
 
 
-class LIOACAgent(lio.LIOAgent, ac.ActorCriticAgent):
+class LIOACAgent(lookahead.CriticAfterLookaheadMixin, lio.LIOAgent,
+                 ac.ActorCriticAgent):
   """LIO agents whose learners are actor-critics."""
 
   def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
@@ -90,11 +91,3 @@ class LIOACAgent(lio.LIOAgent, ac.ActorCriticAgent):
     return tf.stop_gradient(
         experience.reward + self.config.gamma
         * ac.next_step_values(values, experience) - values)
-
-  def _train(self, experience, weights=None):
-    """The incentive step of `LIOAgent`, then the critics on τ."""
-    loss_info = super()._train(experience, weights)
-    first = experience.first
-    self.train_critic(first, self._policy_inputs(first),
-                      self.critic_rewards(first))
-    return loss_info

@@ -103,6 +103,51 @@ class CentralDesignerMixin:
     return tf.reshape(out, tf.concat([tf.shape(features)[:-1],
                                       [network.output_size]], 0))
 
+  # ------------------------------------------------------ designer critic
+  def _init_designer_critic(self, hidden_sizes, learning_rate: float) -> None:
+    """V(s) of the designer's reward, on the state alone (Adam)."""
+    self.designer_value_net = self.build_designer_network(
+        self._state_size, hidden_sizes, 1, name="designer_value_net")
+    self._designer_value_optimizer = tf.keras.optimizers.Adam(learning_rate)
+
+  def build_designer_critic_optimizer(self) -> None:
+    self._designer_value_optimizer.build(
+        self.designer_value_net.trainable_variables)
+
+  def designer_values(self, experience) -> tf.Tensor:
+    """The designer critic's V(s_t) ``[B, T]``."""
+    return self.run_designer(self.designer_value_net,
+                             self._state(experience.observation))[..., 0]
+
+  def designer_advantages(self, experience, rewards: tf.Tensor,
+                          gae_lambda: float) -> tf.Tensor:
+    """GAE(λ) advantages ``[B, T]`` of the designer's `rewards` ``[B, T]``."""
+    return returns_lib.gae_advantages(
+        rewards, self.designer_values(experience), experience.is_last(),
+        self.config.gamma, gae_lambda)
+
+  @tf.function(jit_compile=True)
+  def _designer_critic_gradients(self, experience, rewards, gae_lambda):
+    variables = self.designer_value_net.trainable_variables
+    mask = returns_lib.valid_mask(experience)
+    targets = tf.stop_gradient(
+        self.designer_advantages(experience, rewards, gae_lambda)
+        + self.designer_values(experience))
+    with tf.GradientTape() as tape:
+      errors = mask * (self.designer_values(experience) - targets) ** 2
+      loss = tf.reduce_sum(errors) / tf.maximum(tf.reduce_sum(mask), 1.0)
+    return loss, tape.gradient(loss, variables)
+
+  def train_designer_critic(self, experience, rewards: tf.Tensor,
+                            gae_lambda: float) -> tf.Tensor:
+    """One Adam step of the designer's critic toward the λ-returns of its
+    `rewards` ``[B, T]``."""
+    loss, gradients = self._designer_critic_gradients(
+        experience, rewards, tf.constant(gae_lambda, tf.float32))
+    self._designer_value_optimizer.apply_gradients(
+        zip(gradients, self.designer_value_net.trainable_variables))
+    return loss
+
   # ------------------------------------------------------ paid incentives
   @property
   def num_action_types(self) -> int:

@@ -119,16 +119,13 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     self.designer_net = self.build_designer_network(
         self.designer_features_size(), config.designer_hidden_sizes,
         self.num_action_types, output_bias=False)
-    self.designer_value_net = self.build_designer_network(
-        self._state_size, config.designer_value_hidden_sizes, 1,
-        name="designer_value_net")
+    self._init_designer_critic(config.designer_value_hidden_sizes,
+                               config.designer_value_learning_rate)
     self._init_lookahead()
     self._designer_optimizer = tf.keras.optimizers.Adam(
         config.designer_learning_rate)
     self._cost_optimizer = (tf.keras.optimizers.Adam(config.cost_learning_rate)
                             if config.cost_learning_rate > 0 else None)
-    self._designer_value_optimizer = tf.keras.optimizers.Adam(
-        config.designer_value_learning_rate)
     self._pending = None        # τ̂ kept for the next iteration.
     self._pipeline_full = None
 
@@ -168,8 +165,7 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     self._designer_optimizer.build(designer)
     if self._cost_optimizer is not None:
       self._cost_optimizer.build(designer)
-    self._designer_value_optimizer.build(
-        self.designer_value_net.trainable_variables)
+    self.build_designer_critic_optimizer()
 
   def build_pipeline(self, trajectory_length: int) -> None:
     """Variables that keep τ̂ between iterations (and in checkpoints)."""
@@ -231,20 +227,19 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
     return tf.reduce_sum(pg.log_prob_taken(
         probs, self.layout.stack_actions(experience.action), mask), -1)
 
-  def designer_values(self, experience) -> tf.Tensor:
-    """The designer critic's V(s_t) ``[B, T]``."""
-    return self.run_designer(self.designer_value_net,
-                             self._state(experience.observation))[..., 0]
+  @staticmethod
+  def designer_reward(experience) -> tf.Tensor:
+    """R^ID at train time ``[B, T]``: the agents' extrinsic rewards."""
+    return tf.reduce_sum(experience.reward, -1)
 
   def outer_weights(self, experience) -> tf.Tensor:
     """What multiplies the log-probabilities: G^ID_t (exact) or A_t (ppo)."""
-    designer_reward = tf.reduce_sum(experience.reward, -1)        # [B,T]
+    designer_reward = self.designer_reward(experience)
     if self.config.outer_objective == "exact":
       return returns_lib.discounted_returns(
           designer_reward, experience.is_last(), self.config.gamma)
-    return returns_lib.gae_advantages(
-        designer_reward, self.designer_values(experience),
-        experience.is_last(), self.config.gamma, self.config.gae_lambda)
+    return self.designer_advantages(experience, designer_reward,
+                                    self.config.gae_lambda)
 
   def designer_objectives(self, experience: MetaGradExperience,
                           old_log_probs: tf.Tensor
@@ -321,7 +316,9 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
                                                    variables))
       self._designer_optimizer.apply_gradients(zip(gradients, variables))
     if ppo:
-      value_loss = self._train_designer_critic(experience.second)
+      value_loss = self.train_designer_critic(
+          experience.second, self.designer_reward(experience.second),
+          self.config.gae_lambda)
       loss_info = loss_info._replace(
           extra=loss_info.extra._replace(value_loss=value_loss))
     self.train_step_counter.assign_add(1)
@@ -345,21 +342,3 @@ class MetaGradAgent(lookahead.LookaheadMixin, central.CentralDesignerMixin,
                       else [tf.zeros_like(v) for v in variables])
     del tape
     return outer_loss, cost, gradients, cost_gradients
-
-  @tf.function(jit_compile=True)
-  def _designer_critic_gradients(self, experience):
-    variables = self.designer_value_net.trainable_variables
-    mask = returns_lib.valid_mask(experience)
-    targets = tf.stop_gradient(self.outer_weights(experience)
-                               + self.designer_values(experience))
-    with tf.GradientTape() as tape:
-      errors = mask * (self.designer_values(experience) - targets) ** 2
-      loss = tf.reduce_sum(errors) / tf.maximum(tf.reduce_sum(mask), 1.0)
-    return loss, tape.gradient(loss, variables)
-
-  def _train_designer_critic(self, experience) -> tf.Tensor:
-    """One Adam step of the designer's critic toward λ-returns on τ̂."""
-    loss, gradients = self._designer_critic_gradients(experience)
-    self._designer_value_optimizer.apply_gradients(
-        zip(gradients, self.designer_value_net.trainable_variables))
-    return loss
