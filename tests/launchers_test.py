@@ -128,6 +128,37 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(bad.returncode, 2)
 
 
+class AgaLauncherTest(absltest.TestCase):
+
+  def test_public_goods_prints_and_writes_the_table(self):
+    out = os.path.join(tempfile.mkdtemp(), "table.json")
+    result = _launch("launchers.aga_public_goods", "--runs=3", "--steps=5",
+                     "--methods=simul_ind,aga", f"--out={out}")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    self.assertIn("Equality", result.stdout)
+    with open(out) as f:
+      table = json.load(f)["table"]
+    self.assertEqual(sorted(table), ["aga", "simul_ind"])
+    self.assertLen(table["aga"]["SW"], 2)
+
+  def test_toy_game_prints_steps_and_draws(self):
+    out = os.path.join(tempfile.mkdtemp(), "toy.png")
+    result = _launch("launchers.aga_toy_game", "--steps=5",
+                     "--methods=simul_co,aga", f"--out={out}")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    self.assertIn("steps to optimum", result.stdout)
+    with open(out, "rb") as f:
+      self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+  def test_bad_input_one_line_and_exit_2(self):
+    for module, args in (("launchers.aga_public_goods", ["--runs=0"]),
+                         ("launchers.aga_public_goods", ["--methods=lola"]),
+                         ("launchers.aga_toy_game", ["--start=a,b"])):
+      result = _launch(module, *args)
+      self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+      self.assertLen(_error_lines(result.stderr), 1, result.stderr)
+
+
 class BenchmarkSmokeTest(absltest.TestCase):
 
   def test_env_throughput_prints_ratios(self):
