@@ -102,7 +102,7 @@ class SGA(Method):
     at_xi = [0.5 * (t - j) for t, j in zip(jt_xi, j_xi)]
     alignment = tf.cast(self.alignment, xi[0].dtype)
     if self.align_sign:
-      size = float(sum(int(tf.size(v)) for v in game.variables))
+      size = float(sum(v.shape.num_elements() for v in game.variables))
       score = (game_lib.dot(xi, jt_xi) * game_lib.dot(at_xi, jt_xi) / size
                + SGA_EPSILON)
       alignment *= _sign(score)
