@@ -21,28 +21,18 @@ from mmagents.core import launch
 launch.define_run_flags(num_episodes=5_000, eval_interval=100,
                         num_eval_episodes=2)
 cleanup_common.define_ac_flags(ac.ACConfig())
-flags.DEFINE_enum("map", "harvest", ["harvest"], "Harvest map.")
-flags.DEFINE_integer("num_agents", 5, "Agents (at most the spawn points).")
-flags.DEFINE_alias("n_agents", "num_agents")
-flags.DEFINE_integer("max_steps", 1000, "Episode length.")
-flags.DEFINE_enum("neighbourhood", "ssd", ["ssd", "meltingpot"],
-                  "Regrowth neighbourhood: SSD's 3x3 or Melting Pot's radius "
-                  "2 (with their probabilities).")
+cleanup_common.define_harvest_flags()
 flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)
 flags.adopt_module_key_flags(cleanup_common)
-FLAGS = flags.FLAGS
 
 
 def main(argv):
   del argv
-  env_kwargs = {"map_name": FLAGS.map, "num_agents": FLAGS.num_agents,
-                "neighbourhood": FLAGS.neighbourhood,
-                "max_steps": FLAGS.max_steps,
-                "normalize_observation": True}
+  env_name, env_kwargs = cleanup_common.harvest_env()
   with launch.bad_input():
     config = ac.ACConfig(**cleanup_common.ac_config_kwargs())
-  common.train_eval("ac_harvest", "harvest", env_kwargs, "ac", config)
+  common.train_eval("ac_harvest", env_name, env_kwargs, "ac", config)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,51 @@ def train_ac_cleanup(name: str, reward: str = "individual",
   return common.train_eval(name, env_name, env_kwargs, "ac", config)
 
 
+def define_harvest_flags() -> None:
+  """Harvest's map, agents, episode length and regrowth neighbourhood."""
+  flags.DEFINE_enum("map", "harvest", ["harvest"], "Harvest map.")
+  flags.DEFINE_integer("num_agents", 5, "Agents (at most the spawn points).")
+  flags.DEFINE_alias("n_agents", "num_agents")
+  flags.DEFINE_integer("max_steps", 1000, "Episode length.")
+  flags.DEFINE_enum("neighbourhood", "ssd", ["ssd", "meltingpot"],
+                    "Regrowth neighbourhood: SSD's 3x3 or Melting Pot's "
+                    "radius 2 (with their probabilities).")
+
+
+def harvest_env() -> Tuple[str, Dict[str, Any]]:
+  """Registry name and arguments of the Harvest the flags select."""
+  return "harvest", {"map_name": FLAGS.map, "num_agents": FLAGS.num_agents,
+                     "neighbourhood": FLAGS.neighbourhood,
+                     "max_steps": FLAGS.max_steps,
+                     "normalize_observation": True}
+
+
+def define_aga_flags() -> None:
+  """AC flags with the gradient-adjustment defaults, ``--method`` and
+  ``--alignment`` (λ)."""
+  from mmagents.aga import actor_critic as aga_ac  # pylint: disable=g-import-not-at-top
+  defaults = aga_ac.AgAACConfig()
+  define_ac_flags(defaults)
+  flags.DEFINE_enum("method", defaults.method, list(aga_ac.METHODS),
+                    "Joint policy step: simul_ind (independent AC), "
+                    "simul_co (collective gradient), aga, or aga_no_sign "
+                    "(AgA without its sign rule).")
+  flags.DEFINE_float("alignment", defaults.alignment,
+                     "λ of AgA (the paper's runs use 0.1, 1, 100, 1000).")
+
+
+def train_aga(name: str, env_name: str,
+              env_kwargs: Mapping[str, Any]) -> Dict[str, Any]:
+  """Trains gradient-adjusted actor-critic agents on an SSD game."""
+  from mmagents.aga import actor_critic as aga_ac  # pylint: disable=g-import-not-at-top
+  from mmagents.core import launch  # pylint: disable=g-import-not-at-top
+  with launch.bad_input():
+    config = aga_ac.AgAACConfig(**ac_config_kwargs(), method=FLAGS.method,
+                                alignment=FLAGS.alignment)
+  return common.train_eval(name, env_name, dict(env_kwargs), "aga_ac",
+                           config)
+
+
 def define_designer_cleanup_flags(defaults) -> None:
   """Run, map, AC and designer flags of the central-designer launchers
   (the authors' 100,000 episodes)."""

@@ -117,6 +117,60 @@ class Game:
     return _dense(outer.gradient(inner, self.variables), self.variables)
 
 
+class SurrogateGame:
+  """A game given by two surrogate losses instead of per-player losses.
+
+  For policy-gradient learners the players' losses are expectations over
+  trajectories; what can be differentiated are surrogates:
+
+  * `individual_fn`: its gradient is ξ (each player's own policy gradient;
+    for stacked or shared weights the players need not own whole
+    variables);
+  * `collective_fn`: its gradient is ξ_c and its Hessian estimates H_c
+    (a DiCE-style surrogate, see `policy_gradient`).
+
+  It offers what Simul-Ind, Simul-Co and AgA need; methods built on the
+  game Jacobian (CGA, SGA) need per-player losses and a `Game`.
+  """
+
+  def __init__(self, variables: Sequence[tf.Variable],
+               losses_fn: Callable[[], tuple]):
+    """`losses_fn` returns (individual, collective) scalar surrogates from
+    one forward pass."""
+    self._variables = list(variables)
+    self.losses_fn = losses_fn
+
+  @property
+  def variables(self) -> List[tf.Variable]:
+    return self._variables
+
+  def gradients(self) -> tuple:
+    """(ξ, ξ_c) from one forward pass."""
+    with tf.GradientTape(persistent=True) as tape:
+      individual, collective = self.losses_fn()
+    xi = _dense(tape.gradient(individual, self._variables), self._variables)
+    xi_c = _dense(tape.gradient(collective, self._variables),
+                  self._variables)
+    del tape
+    return xi, xi_c
+
+  def simultaneous_gradient(self) -> Vector:
+    with tf.GradientTape() as tape:
+      individual, _ = self.losses_fn()
+    return _dense(tape.gradient(individual, self._variables), self._variables)
+
+  def collective_gradient(self) -> Vector:
+    with tf.GradientTape() as tape:
+      _, collective = self.losses_fn()
+    return _dense(tape.gradient(collective, self._variables), self._variables)
+
+  def collective_hvp(self, vector: Vector) -> Vector:
+    """H_c v of the collective surrogate, forward-over-reverse."""
+    with tf.autodiff.ForwardAccumulator(self._variables, vector) as acc:
+      grads = self.collective_gradient()
+    return _dense(acc.jvp(grads), self._variables)
+
+
 def _dense(grads, variables) -> Vector:
   return [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
           for v, g in zip(variables, grads)]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Callable, Dict, List, Type
+from typing import Callable, Dict, List, Tuple, Type
 
 import tensorflow as tf
 
@@ -174,13 +174,17 @@ class AgA(Method):
     return _sign(product)
 
   def direction(self, game):
+    return self.direction_and_alignment(game)[0]
+
+  def direction_and_alignment(self, game) -> Tuple[Vector, tf.Tensor]:
+    """The direction and the λ it used (signed by the rule if aligning)."""
     xi, xi_c = game.gradients()
     grad_h = game.collective_hvp(xi_c)
     alignment = tf.cast(self.alignment, xi[0].dtype)
     if self.align_sign:
       alignment = tf.abs(alignment) * self.sign(xi, xi_c, grad_h)
     adjustment = [x + h for x, h in zip(xi, grad_h)]
-    return game_lib.axpy(alignment, adjustment, xi_c)
+    return game_lib.axpy(alignment, adjustment, xi_c), alignment
 
 
 METHODS: Dict[str, Type[Method]] = {

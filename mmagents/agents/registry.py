@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Type
 
+from mmagents.aga import actor_critic as aga_ac
 from mmagents.agents import ac
 from mmagents.agents import ac_c
 from mmagents.agents import inequity_aversion
@@ -29,6 +30,7 @@ class Method:
 _METHODS: Dict[str, Method] = {
     "pg": Method(pg.PGConfig, pg.PolicyGradientAgent),
     "ac": Method(ac.ACConfig, ac.ActorCriticAgent),
+    "aga_ac": Method(aga_ac.AgAACConfig, aga_ac.AgAACAgent),
     "ac_c": Method(ac_c.ACcConfig, ac_c.ACcAgent),
     "ia": Method(inequity_aversion.IAConfig,
                  inequity_aversion.InequityAversionAgent),
