@@ -65,8 +65,12 @@ def load_rows(root: str) -> List[dict]:
 
 
 def last_evals_mean(root: str, metric: str) -> float:
-  """Mean of `metric` over the run's last `LAST_EVALS` evaluations."""
-  return float(np.mean([r[metric] for r in load_rows(root)[-LAST_EVALS:]]))
+  """Mean of `metric` (a `plot.metric_value` key) over the run's last
+  `LAST_EVALS` evaluations, NaN ones left out."""
+  values = [plot.metric_value(r, metric)
+            for r in load_rows(root)[-LAST_EVALS:]]
+  values = [v for v in values if not np.isnan(v)]
+  return float(np.mean(values)) if values else float("nan")
 
 
 def _run(command: str, args: List[str], root: str, seed: str) -> dict:
@@ -153,7 +157,8 @@ class RolePlot:
 
 def main(experiments: Dict[str, Experiment], methods: Sequence[str],
          metric: str, metric_label: str,
-         role_plot: Optional[RolePlot] = None) -> None:
+         role_plot: Optional[RolePlot] = None,
+         extra_metrics: Sequence[str] = ()) -> None:
   """Runs the selected experiments and prints the table; see module doc."""
   fv = flags.FLAGS
   os.makedirs(fv.out_dir, exist_ok=True)
@@ -198,13 +203,23 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
     print(f"{name:<11}{method:<{width}}{len(runs):>6}  "
           f"{interval(finals):<16}{interval(lasts):<16}{optimum_text:>8}"
           f"{near_text:>9}  {per_seed:<36}{wall:>10.0f}")
+  for extra in extra_metrics:
+    print(f"\n{extra} (mean of the last {LAST_EVALS} evaluations)")
+    for (name, method), runs in results.items():
+      values = [last_evals_mean(j[4], extra) for j in jobs
+                if j[:2] == (name, method)]
+      print(f"{name:<11}{method:<{width}}{interval(values):<16}"
+            + " ".join(f"{v:+.3f}" for v in values))
   for name in fv.experiment:
     groups = {method: [j[4] for j in jobs if j[:2] == (name, method)]
               for method in fv.method if (name, method) in results}
-    out = os.path.join(fv.out_dir, f"{name}.png")
-    plot.plot(list(groups.items()), metric, "episode", out,
-              title=f"{name}: {metric_label}")
-    print(f"wrote {out}")
+    for key, label in ((metric, metric_label),
+                       *((m, m) for m in extra_metrics)):
+      suffix = "" if key == metric else "_" + key.replace(".", "_")
+      out = os.path.join(fv.out_dir, f"{name}{suffix}.png")
+      plot.plot(list(groups.items()), key, "episode", out,
+                title=f"{name}: {label}")
+      print(f"wrote {out}")
     if (role_plot and name in role_plot.experiments
         and role_plot.method in groups):
       out = os.path.join(fv.out_dir, f"{name}_incentives.png")

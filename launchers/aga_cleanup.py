@@ -11,7 +11,7 @@ return, equality and the division-of-labour counts.
       --method=simul_ind
 
 Defaults: LIO's 7x7 map and two agents (``--map`` and ``--setting=ssd``
-select the original game), the AC networks of Table B.5, Adam (lr 1e-4) on
+select the original game), the AC networks of Table B.5, Adam (lr 1e-3) on
 the policies for every method so that λ up to 1000 stays usable.
 """
 

@@ -10,7 +10,7 @@ return, equality and sustainability.
       --max_steps=200 --num_agents=3
 
 Defaults: the original 16 x 38 map, five agents, 1,000-step episodes, the
-AC networks of `ac_harvest` and Adam (lr 1e-4) on the policies.
+AC networks of `ac_harvest` and Adam (lr 1e-3) on the policies.
 """
 
 from absl import flags

@@ -120,14 +120,21 @@ def define_harvest_flags() -> None:
   flags.DEFINE_enum("neighbourhood", "ssd", ["ssd", "meltingpot"],
                     "Regrowth neighbourhood: SSD's 3x3 or Melting Pot's "
                     "radius 2 (with their probabilities).")
+  flags.DEFINE_bool("penalty_beam", True,
+                    "Keep the penalty beam (-1 to the firer, -50 to each "
+                    "agent hit); without it returns stay non-negative, so "
+                    "equality (1 - Gini) is defined.")
 
 
 def harvest_env() -> Tuple[str, Dict[str, Any]]:
   """Registry name and arguments of the Harvest the flags select."""
-  return "harvest", {"map_name": FLAGS.map, "num_agents": FLAGS.num_agents,
-                     "neighbourhood": FLAGS.neighbourhood,
-                     "max_steps": FLAGS.max_steps,
-                     "normalize_observation": True}
+  from environments.ssd import grid  # pylint: disable=g-import-not-at-top
+  kwargs = {"map_name": FLAGS.map, "num_agents": FLAGS.num_agents,
+            "neighbourhood": FLAGS.neighbourhood,
+            "max_steps": FLAGS.max_steps, "normalize_observation": True}
+  if not FLAGS.penalty_beam:
+    kwargs["actions"] = list(range(grid.FIRE))
+  return "harvest", kwargs
 
 
 def define_aga_flags() -> None:

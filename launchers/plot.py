@@ -46,13 +46,16 @@ def t95(dof: int) -> float:
 
 
 def metric_value(row: dict, metric: str) -> float:
-  """Reads `metric` from a row; ``key.INDEX`` indexes a list value."""
+  """Reads `metric` from a row: ``key.INDEX`` indexes a list value,
+  ``key.NAME`` a dict value (``outcome.equality``); null reads as NaN."""
   key, _, index = metric.partition(".")
   if key not in row:
     raise KeyError(f"metric {key!r} not in metrics rows (keys: "
                    f"{', '.join(sorted(row))})")
   value = row[key]
-  return float(value[int(index)] if index else value)
+  if index:
+    value = value[index] if isinstance(value, dict) else value[int(index)]
+  return float("nan") if value is None else float(value)
 
 
 def load_curve(root_dir: str, metric: str, x: str) -> Dict[float, float]:

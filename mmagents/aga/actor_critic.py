@@ -51,7 +51,7 @@ class AgAACConfig(ac.ACConfig):
   method: str = "aga"
   alignment: float = 1.0           # λ.
   optimizer: str = "adam"
-  learning_rate: float = 1e-4
+  learning_rate: float = 1e-3
 
   def __post_init__(self):
     super().__post_init__()
