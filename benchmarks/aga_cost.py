@@ -9,14 +9,16 @@ policies' outputs, so the game couples them. Prints, per compiled call
   * one AgA step (ξ, ξ_c and H_c ξ_c, then the update) against one Simul-Co
     step (ξ_c and the update): ratio, target <= 3;
   * one Hessian-vector product H_c v (forward over reverse) against one
-    gradient ξ_c.
+    gradient ξ_c;
+  * with ``--cleanup``, the same comparison for actor-critic learners on
+    LIO's 7x7 Cleanup (`aga_ac`): one policy-and-critic update on a fixed
+    batch of collected episodes, and one whole training iteration (rollout
+    included), AgA against Simul-Co.
 
-  python -m benchmarks.aga_cost
+  python -m benchmarks.aga_cost --cleanup
 """
 
 from __future__ import annotations
-
-import time
 
 from mmagents.core import launch  # pylint: disable=unused-import
 from absl import app
@@ -24,12 +26,15 @@ from absl import flags
 import numpy as np
 import tensorflow as tf
 
+from benchmarks import bench_lib
 from mmagents.aga import game as game_lib
 from mmagents.aga import optimizers
 
 flags.DEFINE_integer("batch", 256, "Observations per loss evaluation.")
 flags.DEFINE_integer("calls", 50, "Calls averaged per measurement.")
 flags.DEFINE_integer("repeats", 3, "Measurements (the best is kept).")
+flags.DEFINE_bool("cleanup", False,
+                  "Also time actor-critic updates on 7x7 Cleanup.")
 FLAGS = flags.FLAGS
 TARGET = 3.0
 
@@ -61,14 +66,22 @@ def policy_game(batch: int, seed: int = 0) -> game_lib.Game:
 
 
 def best_time(fn, calls: int, repeats: int) -> float:
-  fn()  # Trace and warm up.
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    for _ in range(calls):
-      fn()
-    times.append((time.perf_counter() - start) / calls)
-  return min(times)
+  return bench_lib.best_seconds(fn, calls, repeats)
+
+
+def cleanup_times(method: str) -> dict:
+  """Seconds of one update and one iteration of `aga_ac` with `method`."""
+  from mmagents.aga import actor_critic as aga_ac  # pylint: disable=g-import-not-at-top
+  run = bench_lib.make_runner(
+      "aga_ac", "cleanup", {"setting": "lio",
+                            "map_name": "cleanup_small_sym"},
+      aga_ac.AgAACConfig(method=method))
+  collect = tf.function(run.train_collect)
+  experience = collect()
+  update = tf.function(lambda: run.agent.train(experience).loss)
+  return {"update": best_time(update, FLAGS.calls, FLAGS.repeats),
+          "iteration": best_time(run._iteration, FLAGS.calls,  # pylint: disable=protected-access
+                                 FLAGS.repeats)}
 
 
 def main(argv):
@@ -92,6 +105,15 @@ def main(argv):
   for top, bottom in (("aga_step", "simul_co_step"), ("hvp", "gradient")):
     ratio = ms[top] / ms[bottom]
     print(f"{top} / {bottom}: {ratio:.2f}x (target <= {TARGET:.0f}x)")
+  if FLAGS.cleanup:
+    rows = {m: cleanup_times(m) for m in ("simul_co", "aga")}
+    print("actor-critic on 7x7 Cleanup, 2 agents (ms):")
+    for method, times in rows.items():
+      print(f"{method:<10}" + "".join(f"{k:>11} {v * 1e3:8.2f}"
+                                      for k, v in times.items()))
+    for key in ("update", "iteration"):
+      print(f"aga / simul_co {key}: "
+            f"{rows['aga'][key] / rows['simul_co'][key]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -23,12 +23,11 @@ and the ratios.
 
 from __future__ import annotations
 
-import tempfile
-import time
-
 from mmagents.core import launch  # pylint: disable=g-import-not-at-top,unused-import
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags  # pylint: disable=g-import-not-at-top
+
+from benchmarks import bench_lib
 
 flags.DEFINE_enum("method", "lio", ["lio", "metagrad"],
                   "The meta-gradient method timed against PG.")
@@ -40,37 +39,15 @@ FLAGS = flags.FLAGS
 
 
 def _runner(method: str):
-  """A runner for `method` on Escape Room (nothing is written but files)."""
-  from environments import registry as env_registry  # pylint: disable=g-import-not-at-top
-  from mmagents.agents import registry as method_registry  # pylint: disable=g-import-not-at-top
-  from mmagents.core import runner  # pylint: disable=g-import-not-at-top
-  spec = method_registry.get(method)
-  kwargs = {"num_agents": FLAGS.num_agents,
-            "min_at_lever": FLAGS.min_at_lever, "with_state": True}
-
-  def make_env(seed):
-    return env_registry.make("escape_room", seed=seed, **kwargs)
-
-  def make_agent(tf_env, py_env):
-    return spec.agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
-                          py_env.agent_ids, config=spec.config_cls(), seed=0)
-
-  config = runner.RunConfig(root_dir=tempfile.mkdtemp(), num_episodes=1,
-                            eval_interval=1, num_eval_episodes=1,
-                            verbose=False)
-  return runner.Runner(f"bench_{method}", make_env, make_agent, config,
-                       {"method": method})
+  """A runner for `method` on the flags' Escape Room."""
+  return bench_lib.make_runner(
+      method, "escape_room", {"num_agents": FLAGS.num_agents,
+                              "min_at_lever": FLAGS.min_at_lever,
+                              "with_state": True})
 
 
 def _best_seconds(fn, iterations: int) -> float:
-  fn()  # Traces.
-  best = float("inf")
-  for _ in range(FLAGS.repeats):
-    start = time.perf_counter()
-    for _ in range(iterations):
-      fn()
-    best = min(best, (time.perf_counter() - start) / iterations)
-  return best
+  return bench_lib.best_seconds(fn, iterations, FLAGS.repeats)
 
 
 def _update_fns(run):

@@ -173,6 +173,13 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertLen(rows, 6)
     self.assertGreater(float(rows[0].split()[-1]), 0.0)
 
+  def test_aga_cost_prints_every_ratio(self):
+    result = _launch("benchmarks.aga_cost", "--calls=2", "--repeats=1",
+                     "--batch=8", "--cleanup", timeout=600)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    ratios = [l for l in result.stdout.splitlines() if "x" in l and "/" in l]
+    self.assertLen(ratios, 4)
+
   def test_reproduce_lio_tabulates_quick_runs(self):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_lio", f"--out_dir={out}",
@@ -197,6 +204,20 @@ class BenchmarkSmokeTest(absltest.TestCase):
                                              ["cleanup7", "ac", "1"]])
     self.assertEqual(rows[0][-4:-2], ["-", "-"])   # No known optimum.
     for figure in ("cleanup7.png", "cleanup7_incentives.png"):
+      self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
+
+  def test_reproduce_aga_ssd_tabulates_return_and_equality(self):
+    out = tempfile.mkdtemp()
+    result = _launch("benchmarks.reproduce_aga_ssd", f"--out_dir={out}",
+                     "--experiment=cleanup7", "--method=simul_ind",
+                     "--method=aga_100", "--seeds=0", "--num_episodes=2",
+                     "--jobs=2", timeout=600)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    rows = [l.split() for l in result.stdout.splitlines()
+            if l.startswith("cleanup7")]
+    self.assertEqual([r[:2] for r in rows],
+                     [["cleanup7", "simul_ind"], ["cleanup7", "aga_100"]] * 2)
+    for figure in ("cleanup7.png", "cleanup7_outcome_equality.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
   def test_reproduce_metagrad_draws_cooperator_and_winner(self):
