@@ -33,6 +33,8 @@ def _methods(launcher: str) -> Dict[str, str]:
   methods.update({f"aga_{a}": f"{launcher} --method=aga --alignment={a}"
                   for a in ALIGNMENTS})
   methods["aga_no_sign_1"] = f"{launcher} --method=aga_no_sign --alignment=1"
+  methods.update({f"aga_{a}_step": f"{launcher} --method=aga --alignment={a} "
+                                    "--dice_horizon=1" for a in ("1", "100")})
   return methods
 
 

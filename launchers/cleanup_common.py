@@ -149,6 +149,10 @@ def define_aga_flags() -> None:
                     "(AgA without its sign rule).")
   flags.DEFINE_float("alignment", defaults.alignment,
                      "λ of AgA (the paper's runs use 0.1, 1, 100, 1000).")
+  flags.DEFINE_integer("dice_horizon", defaults.dice_horizon,
+                       "Steps whose actions the collective Hessian links "
+                       "to each reward (0: the whole episode; 1: each "
+                       "step alone, lower variance).")
 
 
 def train_aga(name: str, env_name: str,
@@ -158,7 +162,8 @@ def train_aga(name: str, env_name: str,
   from mmagents.core import launch  # pylint: disable=g-import-not-at-top
   with launch.bad_input():
     config = aga_ac.AgAACConfig(**ac_config_kwargs(), method=FLAGS.method,
-                                alignment=FLAGS.alignment)
+                                alignment=FLAGS.alignment,
+                                dice_horizon=FLAGS.dice_horizon)
   return common.train_eval(name, env_name, dict(env_kwargs), "aga_ac",
                            config)
 

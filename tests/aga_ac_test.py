@@ -23,17 +23,25 @@ _REWARDS = np.array([[[1.0, -0.5], [2.0, 0.3]],
 _LOGITS = np.array([[0.3, -0.2], [-0.4, 0.6]])          # [agent, action]
 
 
+def _reward(t, a):
+  """Collective reward of step t on trajectory a = (a1_0, a2_0, a1_1,
+  a2_1); step 1's also depends on step 0's actions."""
+  if t == 0:
+    return _REWARDS[0, a[0], a[1]]
+  return _REWARDS[1, a[2], a[3]] + 0.8 * (a[2] == a[0]) - 0.5 * a[1] * a[3]
+
+
 def _exact_loss(logits):
   """-E[Σ_t r_t] of stateless softmax policies, by enumeration."""
   probs = tf.nn.softmax(logits)
   total = tf.constant(0.0, tf.float64)
   for a in itertools.product(range(2), repeat=4):       # a1_0 a2_0 a1_1 a2_1
     p = probs[0, a[0]] * probs[1, a[1]] * probs[0, a[2]] * probs[1, a[3]]
-    total += p * (_REWARDS[0, a[0], a[1]] + _REWARDS[1, a[2], a[3]])
+    total += p * (_reward(0, a) + _reward(1, a))
   return -total
 
 
-def _dice_loss(logits):
+def _dice_loss(logits, horizon=0):
   """The loaded-DiCE surrogate over all 16 trajectories, each weighted by
   its (constant) probability, with the return-to-go as advantage."""
   log_probs, advantages, weights = [], [], []
@@ -42,15 +50,15 @@ def _dice_loss(logits):
     steps = ((a[0], a[1]), (a[2], a[3]))
     log_probs.append([[tf.math.log(probs[j, step[j]]) for j in range(2)]
                       for step in steps])
-    rewards = [_REWARDS[t, s[0], s[1]] for t, s in enumerate(steps)]
+    rewards = [_reward(t, a) for t in range(2)]
     advantages.append([rewards[0] + rewards[1], rewards[1]])
     weights.append(tf.reduce_prod([probs[j, s[j]] for s in steps
                                    for j in range(2)]))
   weights = tf.stop_gradient(tf.stack(weights))[:, None]
   is_first = tf.constant([[True, False]] * 16)
   return policy_gradient.loaded_dice_loss(
-      tf.convert_to_tensor(log_probs), weights * tf.constant(advantages, tf.float64),
-      is_first)
+      tf.convert_to_tensor(log_probs),
+      weights * tf.constant(advantages, tf.float64), is_first, horizon)
 
 
 def _flat(vector):
@@ -65,6 +73,26 @@ class LoadedDiceTest(tf.test.TestCase):
     self.assertAllClose(
         policy_gradient.episode_prefix_sums(values, is_first),
         [[1.0, 3.0, 3.0, 7.0, 12.0]])
+
+  def test_prefix_sums_within_a_horizon(self):
+    values = tf.constant([[1.0, 2.0, 3.0, 4.0, 5.0]])
+    is_first = tf.constant([[True, False, False, True, False]])
+    self.assertAllClose(
+        policy_gradient.episode_prefix_sums(values, is_first, horizon=2),
+        [[1.0, 3.0, 5.0, 4.0, 9.0]])
+
+  def test_horizon_one_drops_only_cross_time_terms(self):
+    logits = tf.Variable(_LOGITS)
+
+    def step_hessian(horizon):
+      game = game_lib.SurrogateGame(
+          [logits], lambda: (_dice_loss(logits, horizon),) * 2)
+      return np.stack([_flat(game.collective_hvp([tf.reshape(e, (2, 2))]))
+                       for e in np.eye(4)], 1)
+
+    full, step = step_hessian(0), step_hessian(1)
+    self.assertGreater(np.abs(full - step).max(), 1e-3)
+    self.assertAllClose(step, step.T)       # Still a symmetric Hessian.
 
   def test_value_and_gradient_are_the_score_function_ones(self):
     log_probs = tf.Variable([[[-0.5, -1.0], [-0.2, -0.7]]])

@@ -52,12 +52,15 @@ class AgAACConfig(ac.ACConfig):
   alignment: float = 1.0           # λ.
   optimizer: str = "adam"
   learning_rate: float = 1e-3
+  dice_horizon: int = 0            # 0: whole episode (`policy_gradient`).
 
   def __post_init__(self):
     super().__post_init__()
     if self.method not in METHODS:
       raise ValueError(f"method must be one of {METHODS}, got "
                        f"{self.method!r}")
+    if self.dice_horizon < 0:
+      raise ValueError(f"dice_horizon must be >= 0, got {self.dice_horizon}")
     if not math.isfinite(self.alignment):
       raise ValueError(f"alignment must be finite, got {self.alignment}")
     if self.reward != "individual":
@@ -99,9 +102,10 @@ class AgAACAgent(ac.ActorCriticAgent):
     entropy = entropy / episodes
     entropy_loss = -self.config.entropy_coeff * tf.reduce_sum(entropy)
     individual = tf.reduce_sum(policy_loss) + entropy_loss
-    collective = policy_gradient.loaded_dice_loss(
+    collective = (policy_gradient.loaded_dice_loss(
         log_probs, tf.reduce_sum(advantages, -1),
-        experience.is_first()) / episodes + entropy_loss
+        experience.is_first(), self.config.dice_horizon) / episodes
+        + entropy_loss)
     return individual, collective, (policy_loss, entropy)
 
   def _loss(self, experience, weights=None, training: bool = False):

@@ -28,8 +28,10 @@ def magic_box(x: tf.Tensor) -> tf.Tensor:
   return tf.exp(x - tf.stop_gradient(x))
 
 
-def episode_prefix_sums(values: tf.Tensor, is_first: tf.Tensor) -> tf.Tensor:
-  """Σ_{t' ≤ t} values[b, t'] over the steps of t's own episode ``[B, T]``.
+def episode_prefix_sums(values: tf.Tensor, is_first: tf.Tensor,
+                        horizon: int = 0) -> tf.Tensor:
+  """Σ values[b, t'] over the steps t' ≤ t of t's own episode ``[B, T]``,
+  only the last `horizon` of them when `horizon` > 0.
 
   A row may hold several episodes; each starts where `is_first` is true.
   Built as one linear map (a [T, T] mask per row), so forward- and
@@ -38,13 +40,14 @@ def episode_prefix_sums(values: tf.Tensor, is_first: tf.Tensor) -> tf.Tensor:
   episode = tf.cumsum(tf.cast(is_first, tf.int32), axis=1)           # [B, T]
   same = tf.equal(episode[:, :, None], episode[:, None, :])         # [B,T,T]
   size = tf.shape(values)[1]
-  earlier = tf.linalg.band_part(tf.ones([size, size], tf.bool), -1, 0)
+  earlier = tf.linalg.band_part(tf.ones([size, size], tf.bool),
+                                horizon - 1 if horizon > 0 else -1, 0)
   prefix = tf.cast(tf.logical_and(same, earlier[None]), values.dtype)
   return tf.einsum("btu,bu->bt", prefix, values)
 
 
 def loaded_dice_loss(log_probs: tf.Tensor, advantages: tf.Tensor,
-                     is_first: tf.Tensor) -> tf.Tensor:
+                     is_first: tf.Tensor, horizon: int = 0) -> tf.Tensor:
   """The collective surrogate l_c, summed over ``[B, T]``.
 
   Args:
@@ -52,8 +55,12 @@ def loaded_dice_loss(log_probs: tf.Tensor, advantages: tf.Tensor,
     advantages: collective advantage A_t ``[B, T]`` (constant; 0 at steps
       without an action).
     is_first: episode starts ``[B, T]``.
+    horizon: steps whose actions count as causes of reward t (0: every
+      earlier step of the episode; 1: only step t, which keeps the
+      cross-agent terms of each step and drops the cross-time ones, a
+      lower-variance, biased Hessian for long episodes).
   """
   joint = tf.reduce_sum(log_probs, axis=-1)                          # L_t
-  running = episode_prefix_sums(joint, is_first)                     # S_t
+  running = episode_prefix_sums(joint, is_first, horizon)            # S_t
   weights = magic_box(running) - magic_box(running - joint)
   return -tf.reduce_sum(weights * tf.stop_gradient(advantages))
