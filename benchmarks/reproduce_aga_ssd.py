@@ -35,6 +35,8 @@ def _methods(launcher: str) -> Dict[str, str]:
   methods["aga_no_sign_1"] = f"{launcher} --method=aga_no_sign --alignment=1"
   methods.update({f"aga_{a}_step": f"{launcher} --method=aga --alignment={a} "
                                     "--dice_horizon=1" for a in ("1", "100")})
+  methods.update({f"aga_{a}_mean": f"{launcher} --method=aga --alignment={a} "
+                                    "--loss_scale=step" for a in ALIGNMENTS})
   return methods
 
 

@@ -153,6 +153,11 @@ def define_aga_flags() -> None:
                        "Steps whose actions the collective Hessian links "
                        "to each reward (0: the whole episode; 1: each "
                        "step alone, lower variance).")
+  flags.DEFINE_enum("loss_scale", defaults.loss_scale,
+                    list(aga_ac.LOSS_SCALES),
+                    "Policy surrogates as sums per episode (thesis) or "
+                    "means per step; sets the weight of AgA's Hessian "
+                    "term against the gradients.")
 
 
 def train_aga(name: str, env_name: str,
@@ -163,7 +168,8 @@ def train_aga(name: str, env_name: str,
   with launch.bad_input():
     config = aga_ac.AgAACConfig(**ac_config_kwargs(), method=FLAGS.method,
                                 alignment=FLAGS.alignment,
-                                dice_horizon=FLAGS.dice_horizon)
+                                dice_horizon=FLAGS.dice_horizon,
+                                loss_scale=FLAGS.loss_scale)
   return common.train_eval(name, env_name, dict(env_kwargs), "aga_ac",
                            config)
 

@@ -216,6 +216,8 @@ class AgAACTest(tf.test.TestCase, parameterized.TestCase):
       aga_ac.AgAACConfig(reward="collective")
     with self.assertRaisesRegex(ValueError, "finite"):
       aga_ac.AgAACConfig(alignment=float("inf"))
+    with self.assertRaisesRegex(ValueError, "loss_scale"):
+      aga_ac.AgAACConfig(loss_scale="batch")
 
 
 if __name__ == "__main__":

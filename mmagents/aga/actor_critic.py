@@ -18,6 +18,14 @@ optimizer applies: Simul-Ind (d = ξ: independent actor-critic), Simul-Co
 (d = ξ_c + λ(ξ + H_c ξ_c), with or without the sign rule). Critics learn as
 in `ac` (each on its own reward).
 
+The surrogates are sums over each episode's steps, averaged over episodes
+(``loss_scale="episode"``, the thesis' convention) or means over steps
+(``"step"``, as in PPO-style code). Adam ignores the overall scale, but not
+the balance inside AgA's direction: ξ and ξ_c scale with the loss, H_c ξ_c
+with its square, so with episode sums of long, many-agent episodes H_c ξ_c
+is orders of magnitude larger than ξ_c and decides the update for every λ
+in the paper's range; per-step means shrink it by the episode length.
+
 The policy optimizer defaults to Adam: λ ranges over {0.1, ..., 1000} in
 the AgA paper's Cleanup and Harvest runs, and only a scale-free optimizer
 keeps one learning rate usable across that range.
@@ -38,6 +46,7 @@ from mmagents.agents import ac
 from mmagents.agents import pg
 from mmagents.core import returns as returns_lib
 
+LOSS_SCALES = ("episode", "step")
 # Methods that only need ξ, ξ_c and H_c v (no per-player Jacobian).
 METHODS = ("simul_ind", "simul_co", "aga", "aga_no_sign")
 
@@ -53,12 +62,16 @@ class AgAACConfig(ac.ACConfig):
   optimizer: str = "adam"
   learning_rate: float = 1e-3
   dice_horizon: int = 0            # 0: whole episode (`policy_gradient`).
+  loss_scale: str = "episode"      # Or "step" (module docstring).
 
   def __post_init__(self):
     super().__post_init__()
     if self.method not in METHODS:
       raise ValueError(f"method must be one of {METHODS}, got "
                        f"{self.method!r}")
+    if self.loss_scale not in LOSS_SCALES:
+      raise ValueError(f"loss_scale must be one of {LOSS_SCALES}, got "
+                       f"{self.loss_scale!r}")
     if self.dice_horizon < 0:
       raise ValueError(f"dice_horizon must be >= 0, got {self.dice_horizon}")
     if not math.isfinite(self.alignment):
@@ -97,14 +110,17 @@ class AgAACAgent(ac.ActorCriticAgent):
     advantages = mask * self.step_weights(experience, inputs, rewards)
     entropy = tf.reduce_sum(
         mask * -tf.reduce_sum(tf.math.xlogy(probs, probs), -1), [0, 1])
-    episodes = returns_lib.num_episodes(experience)
-    policy_loss = -tf.reduce_sum(log_probs * advantages, [0, 1]) / episodes
-    entropy = entropy / episodes
+    if self.config.loss_scale == "episode":
+      count = returns_lib.num_episodes(experience)
+    else:
+      count = tf.maximum(tf.reduce_sum(mask), 1.0)
+    policy_loss = -tf.reduce_sum(log_probs * advantages, [0, 1]) / count
+    entropy = entropy / count
     entropy_loss = -self.config.entropy_coeff * tf.reduce_sum(entropy)
     individual = tf.reduce_sum(policy_loss) + entropy_loss
     collective = (policy_gradient.loaded_dice_loss(
         log_probs, tf.reduce_sum(advantages, -1),
-        experience.is_first(), self.config.dice_horizon) / episodes
+        experience.is_first(), self.config.dice_horizon) / count
         + entropy_loss)
     return individual, collective, (policy_loss, entropy)
 
