@@ -160,9 +160,8 @@ class AgAACAgent(ac.ActorCriticAgent):
     else:
       direction = self.method.direction(game)
     self._optimizer.apply_gradients(zip(direction, variables))
-    rewards = self.training_rewards(experience)
-    value_loss = self.value_loss(experience, inputs, rewards)
-    self.train_critic(experience, inputs, rewards)
+    value_loss = self.train_critic(experience, inputs,
+                                   self.training_rewards(experience))
     self.train_step_counter.assign_add(1)
     policy_loss, entropy = pieces["terms"]
     return tf_agent.LossInfo(pieces["individual"], ac.ACLossExtra(

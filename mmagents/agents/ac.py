@@ -120,14 +120,16 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
 
   def train_critic(self, experience, inputs: tf.Tensor,
                    rewards: tf.Tensor) -> tf.Tensor:
-    """One Adam step of the critics on Eq. B.10, then the target update."""
+    """One Adam step of the critics on Eq. B.10, then the target update;
+    returns the per-agent losses ``[N]`` before the step."""
     variables = self.value_net.trainable_variables
     with tf.GradientTape() as tape:
-      loss = tf.reduce_sum(self.value_loss(experience, inputs, rewards))
+      losses = self.value_loss(experience, inputs, rewards)
+      total = tf.reduce_sum(losses)
     self._value_optimizer.apply_gradients(
-        zip(tape.gradient(loss, variables), variables))
+        zip(tape.gradient(total, variables), variables))
     self.update_target()
-    return loss
+    return losses
 
   def build_optimizers(self) -> None:
     super().build_optimizers()
