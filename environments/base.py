@@ -156,6 +156,13 @@ class MultiAgentPyEnvironment(py_environment.PyEnvironment, abc.ABC):
     """
 
   # ------------------------------------------------------------- machinery
+  def should_reset(self, current_time_step: ts.TimeStep) -> bool:
+    """TF-Agents' auto-reset test without `TimeStep.is_last`, whose
+    ``tf.is_tensor`` check costs a third of a small game's step; our step
+    types are numpy scalars."""
+    return (self._handle_auto_reset
+            and current_time_step.step_type == ts.StepType.LAST)
+
   def _reset(self) -> ts.TimeStep:
     self._step_count = 0
     self._events = self._reset_state()

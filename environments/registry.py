@@ -8,6 +8,8 @@ from environments import base
 from environments import escape_room
 from environments import give_reward
 from environments import ipd
+from environments.checkers import checkers
+from environments.particle import navigation
 from environments.ssd import cleanup
 from environments.ssd import harvest
 
@@ -20,6 +22,8 @@ _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "cleanup": cleanup.make,
     "cleanup_give": give_reward.cleanup_give,
     "harvest": harvest.Harvest,
+    "particle_navigation": navigation.CooperativeNavigation,
+    "checkers": checkers.Checkers,
 }
 
 

@@ -245,7 +245,10 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
   from mmagents.agents import registry as method_registry  # pylint: disable=g-import-not-at-top
   with launch.bad_input():
     method = method_registry.get(method_name)
-    env_registry.make(env_name, **env_kwargs)  # Validates the arguments.
+    env = env_registry.make(env_name, **env_kwargs)  # Validates them.
+    if method.multigoal and not hasattr(env, "multigoal_parts"):
+      raise ValueError(f"{method_name} needs a multi-goal environment "
+                       f"(particle_navigation, checkers), not {env_name}")
     run_config = runner.RunConfig(
         root_dir=FLAGS.root_dir, num_episodes=FLAGS.num_episodes,
         eval_interval=FLAGS.eval_interval,
@@ -261,9 +264,10 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
     return env_registry.make(env_name, seed=seed, **env_kwargs)
 
   def make_agent(tf_env, py_env):
+    parts = {"parts": py_env.multigoal_parts} if method.multigoal else {}
     return method.agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
                             py_env.agent_ids, config=method_config,
-                            seed=FLAGS.seed)
+                            seed=FLAGS.seed, **parts)
 
   return runner.Runner(name, make_env, make_agent, run_config, identity,
                        command_flags=_command_flags()).run()

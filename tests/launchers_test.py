@@ -102,6 +102,39 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(summary["flags"]["root_dir"], root)
     self.assertEqual(summary["flags"]["num_episodes"], 2)
 
+  @parameterized.named_parameters(
+      ("iac_particle", "launchers.iac_particle", ["--scenario=cross"]),
+      ("coma_particle", "launchers.coma_particle", ["--scenario=merge"]),
+      ("qmix_particle", "launchers.qmix_particle", []),
+      ("cm3_checkers_direct", "launchers.cm3_checkers",
+       ["--ablation=direct"]),
+      ("iac_checkers", "launchers.iac_checkers", []),
+      ("coma_checkers", "launchers.coma_checkers", []),
+      ("qmix_checkers", "launchers.qmix_checkers", []))
+  def test_multigoal_tiny_run(self, module, extra):
+    root = tempfile.mkdtemp()
+    result = _launch(module, f"--root_dir={root}", *TINY,
+                     "--episodes_per_iteration=1", "--max_steps=12", *extra)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    self.assertEqual([r["episode"] for r in _rows(root)], [0, 1, 2])
+
+  def test_cm3_stage2_starts_from_stage1(self):
+    stage1, stage2 = tempfile.mkdtemp(), tempfile.mkdtemp()
+    common = [*TINY, "--episodes_per_iteration=1", "--max_steps=12"]
+    result = _launch("launchers.cm3_particle", f"--root_dir={stage1}",
+                     "--stage=1", *common)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    for name, extra in (("cm3", []), ("qv", ["--ablation=qv"])):
+      root = os.path.join(stage2, name)
+      result = _launch("launchers.cm3_particle", f"--root_dir={root}",
+                       f"--stage1_dir={stage1}", "--scenario=cross", *common,
+                       *extra)
+      self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+      with open(os.path.join(root, "summary.json")) as f:
+        config = json.load(f)["identity"]["method_config"]
+      self.assertEqual(config["stage1_dir"], stage1)
+      self.assertEqual(config["stage"], 2)
+
   def test_record_restores_the_agent_and_writes_a_gif(self):
     root = tempfile.mkdtemp()
     self.assertEqual(_launch("launchers.pg_escape_room", f"--root_dir={root}",
@@ -284,6 +317,16 @@ class BadInputTest(parameterized.TestCase):
        ["--give_value=0"]),
       ("ac_c_cleanup_bad_give_cost", "launchers.ac_c_cleanup",
        ["--give_cost=-1"]),
+      ("cm3_stage2_without_stage1", "launchers.cm3_particle", []),
+      ("cm3_bad_stage", "launchers.cm3_checkers", ["--stage=3"]),
+      ("cm3_stage1_ablation", "launchers.cm3_particle",
+       ["--stage=1", "--ablation=qv"]),
+      ("cm3_missing_stage1_run", "launchers.cm3_particle",
+       ["--stage1_dir=/nonexistent"]),
+      ("qmix_unknown_hparam", "launchers.qmix_particle",
+       ["--hparam=mixer_size=3"]),
+      ("iac_bad_hparam_value", "launchers.iac_checkers",
+       ["--hparam=batch_size=0"]),
       ("unknown_env", "launchers.train", ["--env=chess", "--method=pg"]),
       ("unknown_method", "launchers.train", ["--env=ipd", "--method=dqn"]),
       ("unknown_env_arg", "launchers.train",

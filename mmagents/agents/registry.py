@@ -11,6 +11,8 @@ from mmagents.agents import ac_c
 from mmagents.agents import inequity_aversion
 from mmagents.agents import pg
 from mmagents.agents import pg_c
+from mmagents.cm3 import agent as cm3
+from mmagents.cm3 import baselines as cm3_baselines
 from mmagents.core import agent as agent_lib
 from mmagents.lio import actor_critic as lio_ac
 from mmagents.lio import agent as lio
@@ -19,12 +21,16 @@ from mmagents.lio import one_episode
 from mmagents.metagrad import cleanup as metagrad_cleanup
 from mmagents.metagrad import designer as metagrad
 from mmagents.metagrad import dual_rl
+from mmagents.qmix import agent as qmix
 
 
 @dataclasses.dataclass(frozen=True)
 class Method:
   config_cls: Type[Any]
   agent_cls: Type[agent_lib.MultiAgentTFAgent]
+  # Multi-goal methods (CM3 and its baselines) also take the environment's
+  # `multigoal_parts`.
+  multigoal: bool = False
 
 
 _METHODS: Dict[str, Method] = {
@@ -45,6 +51,12 @@ _METHODS: Dict[str, Method] = {
                           metagrad_cleanup.MetaGradACAgent),
     "dual_rl_ac": Method(metagrad_cleanup.DualRLACConfig,
                          metagrad_cleanup.DualRLACAgent),
+    "cm3": Method(cm3.CM3Config, cm3.CM3Agent, multigoal=True),
+    "iac": Method(cm3_baselines.IACConfig, cm3_baselines.IACAgent,
+                  multigoal=True),
+    "coma": Method(cm3_baselines.COMAConfig, cm3_baselines.COMAAgent,
+                   multigoal=True),
+    "qmix": Method(qmix.QMIXConfig, qmix.QMIXAgent, multigoal=True),
 }
 
 

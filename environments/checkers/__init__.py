@@ -1,0 +1,1 @@
+"""CM3's Checkers gridworld (thesis App. A.7.3)."""

@@ -1,0 +1,1 @@
+"""Particle worlds with MPE physics: CM3's cooperative navigation."""

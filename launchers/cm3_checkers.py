@@ -1,0 +1,31 @@
+r"""CM3 (credit function, curriculum, function augmentation) on Checkers (thesis
+Fig. 3.5e).
+
+  python -m launchers.cm3_checkers --root_dir=runs/cm3_checkers_s1 --stage=1
+  python -m launchers.cm3_checkers --root_dir=runs/cm3_checkers \
+      --stage1_dir=runs/cm3_checkers_s1
+  python -m launchers.cm3_checkers --root_dir=runs/qv_checkers \
+      --stage1_dir=runs/cm3_checkers_s1 --ablation=qv
+  python -m launchers.cm3_checkers --root_dir=runs/direct_checkers --ablation=direct
+
+Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+--hparam key=value overrides one config field.
+"""
+
+from absl import flags
+
+from launchers import multigoal_common
+from mmagents.core import launch
+
+multigoal_common.define_flags("checkers", "cm3")
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(multigoal_common)
+
+
+def main(argv):
+  del argv
+  multigoal_common.train("cm3_checkers", "checkers", "cm3")
+
+
+if __name__ == "__main__":
+  launch.run(main)

@@ -1,0 +1,357 @@
+"""What CM3 and its baselines share: the multi-goal actor, the transition
+replay and the training schedule of thesis Algorithms 5–7.
+
+Every method here trains on minibatches of single transitions
+``(s, o, a, r, s', o')`` drawn from a `TransitionReplay`:
+
+* on-policy (``steps_per_train = 0``, thesis Algorithm 6): each iteration
+  plays ``episodes_per_iteration`` episodes (E_train), takes ``epochs``
+  minibatch steps on them, then empties the buffer;
+* off-policy (``steps_per_train > 0``, App. A.1): the buffer is circular and
+  never emptied; one minibatch step per ``steps_per_train`` environment steps
+  collected (taken after each collected batch of episodes rather than during
+  it, so collection stays one compiled driver call).
+
+The actor is one network shared by all agents (parameter sharing with goals
+as input, §3.3.5), ε-floored as in App. A.8: π̃ = (1 − ε) softmax + ε/|A|,
+with ε decaying linearly over ``epsilon_episodes`` episodes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Optional, Sequence, Tuple
+
+import tensorflow as tf
+from tf_agents.agents import tf_agent
+
+from environments import base as env_base
+from environments import multigoal
+from mmagents.cm3 import inputs as inputs_lib
+from mmagents.core import agent as agent_lib
+from mmagents.core import augmentation
+from mmagents.core import replay as replay_lib
+from mmagents.core import returns as returns_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiGoalConfig:
+  """Hyperparameters shared by CM3 and its baselines (defaults: thesis
+  Table A.3 and App. A.8.1, cooperative navigation)."""
+  policy_hidden_sizes: Tuple[int, ...] = (64, 64)
+  policy_side_sizes: Tuple[int, ...] = (128,)
+  critic_hidden_sizes: Tuple[int, ...] = (64, 64)
+  critic_side_sizes: Tuple[int, ...] = (128,)
+  # Image encoders (Checkers): filters, kernel height and width, dense
+  # units after the policy's convolution; 0 filters: no image input.
+  self_conv_filters: int = 6
+  self_conv_kernel: Tuple[int, int] = (3, 3)
+  policy_image_units: int = 32
+  env_conv_filters: int = 4
+  env_conv_kernel: Tuple[int, int] = (3, 5)
+  policy_learning_rate: float = 1e-4
+  critic_learning_rate: float = 1e-3
+  gamma: float = 0.99
+  target_update_rate: float = 0.01
+  epsilon_start: float = 0.5
+  epsilon_end: float = 0.05
+  epsilon_episodes: int = 20_000
+  replay_capacity: int = 10_000
+  batch_size: int = 128
+  epochs: int = 24
+  steps_per_train: int = 0
+
+  def __post_init__(self):
+    for name in ("policy_learning_rate", "critic_learning_rate"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+    if not 0.0 <= self.gamma <= 1.0:
+      raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+    if not 0.0 < self.target_update_rate <= 1.0:
+      raise ValueError("target_update_rate must be in (0, 1], got "
+                       f"{self.target_update_rate}")
+    if not (0.0 <= self.epsilon_end <= 1.0 and 0.0 <= self.epsilon_start
+            <= 1.0):
+      raise ValueError("epsilon_start and epsilon_end must be in [0, 1]")
+    for name in ("epsilon_episodes", "replay_capacity", "batch_size",
+                 "epochs"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+    if self.steps_per_train < 0:
+      raise ValueError("steps_per_train must be >= 0 (0: on-policy)")
+    if not self.policy_hidden_sizes or not self.critic_hidden_sizes:
+      raise ValueError("policy and critic need at least one hidden layer")
+
+
+class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
+  """Base of the multi-goal methods: actor, replay and the update loop.
+
+  Subclasses build their critics in `_build_critics` and implement
+  `_update(batch)`: one minibatch step of every network, returning the
+  policy loss.
+  """
+
+  def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
+               parts: multigoal.MultiGoalParts,
+               config: MultiGoalConfig, seed: int = 0,
+               name: Optional[str] = None):
+    if parts.num_agents != len(agent_ids):
+      raise ValueError(f"parts describe {parts.num_agents} agents, the "
+                       f"environment has {len(agent_ids)}")
+    if multigoal_state_missing(time_step_spec):
+      raise ValueError("multi-goal methods need the global state "
+                       "(observation['state'])")
+    self.config = config
+    self.parts = parts
+    self.epsilon = tf.Variable(config.epsilon_start, trainable=False,
+                               name="epsilon")
+    super().__init__(time_step_spec, action_spec, agent_ids, seed=seed,
+                     name=name)
+    if len(set(self.layout.num_actions)) != 1:
+      raise ValueError("multi-goal agents share one action set")
+    self.inputs = inputs_lib.MultiGoalInputs(parts, self.layout.max_actions)
+    self.train_rng = tf.random.Generator.from_seed(seed + 104_729)
+    self.replay = replay_lib.TransitionReplay(
+        config.replay_capacity, self._replay_fields())
+    self.updates_done = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                    name="updates_done")
+
+  # ---------------------------------------------------------------- inputs
+  @property
+  def augmented(self) -> bool:
+    """Whether networks read the other agents (Stage 2 and baselines)."""
+    return self.parts.others_size > 0
+
+  def self_image(self) -> Optional[augmentation.ImageInput]:
+    c = self.config
+    if self.parts.self_image_shape is None or c.self_conv_filters == 0:
+      return None
+    return augmentation.ImageInput(tuple(self.parts.self_image_shape),
+                                   c.self_conv_filters,
+                                   tuple(c.self_conv_kernel))
+
+  def env_image(self) -> Optional[augmentation.ImageInput]:
+    c = self.config
+    if self.parts.env_image_shape is None or c.env_conv_filters == 0:
+      return None
+    return augmentation.ImageInput(tuple(self.parts.env_image_shape),
+                                   c.env_conv_filters,
+                                   tuple(c.env_conv_kernel))
+
+  def observation_network(self, hidden_sizes: Sequence[int],
+                          output_size: int, image_units: int,
+                          side_sizes: Sequence[int], name: str
+                          ) -> augmentation.AugmentableNetwork:
+    """A network shared by all agents on their own observations: (o_self, g)
+    as the main input, o_others through a side module of `side_sizes` (or,
+    with none, appended to the main input). An own view goes through a
+    convolution and `image_units` dense units (0: none)."""
+    image = self.self_image()
+    if image is not None:
+      image = dataclasses.replace(image, dense_units=image_units)
+    side = tuple(side_sizes) if self.augmented and side_sizes else None
+    net = augmentation.AugmentableNetwork(
+        self.inputs.policy_images(image), hidden_sizes, output_size,
+        side_sizes=side, name=name)
+    side_size = self.parts.others_size if side else 0
+    net.build_weights(self.parts.observation_size - side_size, side_size)
+    return net
+
+  def apply_observation_network(self, net: augmentation.AugmentableNetwork,
+                                observations: tf.Tensor) -> tf.Tensor:
+    """`net` on stacked observations ``[B, N, D]`` → ``[B, N, outputs]``."""
+    main, others = self.inputs.policy(observations)
+    side = None
+    if net.augmented:
+      side = tf.reshape(others, [-1, others.shape[-1]])
+    elif self.augmented:
+      main = tf.concat([main, others], -1)
+    flat = net(tf.reshape(main, [-1, main.shape[-1]]), side)
+    return tf.reshape(flat, [-1, self.num_agents, flat.shape[-1]])
+
+  def sample_actions(self, probs: tf.Tensor) -> tf.Tensor:
+    """One action per row of ``[B, N, A]`` probabilities from `train_rng`."""
+    logits = tf.math.log(tf.maximum(probs, 1e-30))
+    flat = tf.reshape(logits, [-1, logits.shape[-1]])
+    uniform = self.train_rng.uniform(tf.shape(flat), 1e-20, 1.0)
+    gumbel = -tf.math.log(-tf.math.log(uniform))
+    return tf.reshape(tf.argmax(flat + gumbel, -1, output_type=tf.int32),
+                      tf.shape(probs)[:-1])
+
+  def one_hot(self, actions: tf.Tensor) -> tf.Tensor:
+    return tf.one_hot(actions, self.layout.max_actions)
+
+  @staticmethod
+  def regression_step(optimizer: tf.keras.optimizers.Optimizer,
+                      variables, loss_fn) -> tf.Tensor:
+    """One optimizer step on `loss_fn()`; returns the loss before it."""
+    with tf.GradientTape() as tape:
+      loss = loss_fn()
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return loss
+
+
+  # --------------------------------------------------------------- replay
+  def _replay_fields(self) -> dict:
+    n, d = self.num_agents, self.layout.max_obs
+    s = self.parts.state_size
+    return {"observation": ((n, d), tf.float32),
+            "next_observation": ((n, d), tf.float32),
+            "state": ((s,), tf.float32), "next_state": ((s,), tf.float32),
+            "action": ((n,), tf.int32), "reward": ((n,), tf.float32),
+            "discount": ((), tf.float32)}
+
+  def add_experience(self, experience) -> None:
+    """Adds the valid transitions of a ``[1, T]`` trajectory batch."""
+    observations = self.layout.stack_observations(experience.observation)[0]
+    state = tf.cast(experience.observation[env_base.STATE_KEY][0], tf.float32)
+    shift = lambda x: tf.concat([x[1:], x[-1:]], 0)
+    self.replay.add({
+        "observation": observations, "next_observation": shift(observations),
+        "state": state, "next_state": shift(state),
+        "action": self.layout.stack_actions(experience.action)[0],
+        "reward": experience.reward[0],
+        "discount": experience.discount[0]},
+        returns_lib.valid_mask(experience)[0] > 0)
+
+  # ------------------------------------------------------------- training
+  def begin_iteration(self, episode: int) -> None:
+    c = self.config
+    frac = min(1.0, episode / c.epsilon_episodes)
+    self.epsilon.assign(c.epsilon_start + frac * (c.epsilon_end
+                                                  - c.epsilon_start))
+
+  def scalars(self) -> Dict[str, float]:
+    return {"epsilon": float(self.epsilon.numpy())}
+
+  def train_iteration(self, collect):
+    experience = collect()
+    return self.train(experience), [experience]
+
+  def _num_updates(self) -> tf.Tensor:
+    """Minibatch steps this iteration (after the batch was added)."""
+    c = self.config
+    if c.steps_per_train == 0:
+      return tf.constant(c.epochs, tf.int64)
+    if_ready = tf.cast(self.replay.size >= c.batch_size, tf.int64)
+    due = self.replay.total_added // c.steps_per_train - self.updates_done
+    return due * if_ready
+
+  def _train(self, experience, weights=None):
+    del weights
+    self.add_experience(experience)
+    count = self._num_updates()
+
+    def body(i, last_loss):
+      del last_loss
+      return i + 1, self._minibatch_step()
+
+    _, loss = tf.while_loop(lambda i, _: i < count, body,
+                            (tf.constant(0, tf.int64), tf.constant(0.0)))
+    self.updates_done.assign_add(count)
+    if self.config.steps_per_train == 0:
+      self.replay.clear()
+    self.train_step_counter.assign_add(1)
+    return tf_agent.LossInfo(loss, ())
+
+  @tf.function(autograph=False)
+  def _minibatch_step(self) -> tf.Tensor:
+    """One update of every network on a fresh minibatch (a function of its
+    own inside the update loop, which graph optimizers handle better)."""
+    loss = self._update(self.replay.sample(self.config.batch_size,
+                                           self.train_rng))
+    self.update_targets()
+    return loss
+
+  def _loss(self, experience, weights=None, training: bool = False):
+    raise NotImplementedError("multi-goal agents train on replay minibatches;"
+                              " use train()")
+
+  def _trainable_variables(self):
+    return []
+
+  def update_targets(self) -> None:
+    """Soft update θ' ← τ θ + (1 − τ) θ' of every target network."""
+    tau = self.config.target_update_rate
+    for target, source in self.target_pairs():
+      target.soft_update_from(source, tau)
+
+  def target_pairs(self) -> list:
+    """(target, online) network pairs that track softly."""
+    return []
+
+  def _update(self, batch: Dict[str, tf.Tensor]) -> tf.Tensor:
+    raise NotImplementedError
+
+
+def multigoal_state_missing(time_step_spec) -> bool:
+  observation = time_step_spec.observation
+  return (not isinstance(observation, dict)
+          or env_base.STATE_KEY not in observation)
+
+
+class MultiGoalActorCritic(MultiGoalAgent):
+  """A shared ε-floored actor on (o_self, g) and, augmented, o_others;
+  subclasses add critics and the weights of the policy gradient."""
+
+  def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
+               parts: multigoal.MultiGoalParts,
+               config: MultiGoalConfig, seed: int = 0,
+               name: Optional[str] = None):
+    super().__init__(time_step_spec, action_spec, agent_ids, parts, config,
+                     seed=seed, name=name)
+    self.actor = self._make_actor()
+    self.target_actor = self._make_actor()
+    self.target_actor.copy_weights_from(self.actor)
+    self._policy_optimizer = tf.keras.optimizers.Adam(
+        config.policy_learning_rate)
+
+  def _make_actor(self) -> augmentation.AugmentableNetwork:
+    c = self.config
+    return self.observation_network(c.policy_hidden_sizes,
+                                    self.layout.max_actions,
+                                    c.policy_image_units, c.policy_side_sizes,
+                                    "actor")
+
+  def policy_probs(self, net: augmentation.AugmentableNetwork,
+                   observations: tf.Tensor, epsilon) -> tf.Tensor:
+    """π̃ ``[B, N, A]`` of `net` on stacked observations ``[B, N, D]``."""
+    return self.layout.masked_probs(
+        self.apply_observation_network(net, observations), epsilon)
+
+  def _behaviour_probs(self, observation, explore: bool) -> tf.Tensor:
+    epsilon = self.epsilon if explore else tf.constant(0.0)
+    return self.policy_probs(
+        self.actor, self.layout.stack_observations(observation), epsilon)
+
+  def policy_gradient_loss(self, batch: Dict[str, tf.Tensor],
+                           weights: tf.Tensor) -> tf.Tensor:
+    """−mean_i Σ_m log π̃(a^m_i | o^m_i) w_{i,m} on the online actor.
+
+    Args:
+      batch: a replay minibatch.
+      weights: ``[B, N]`` constants (advantages summed over goals).
+    """
+    probs = self.policy_probs(self.actor, batch["observation"], self.epsilon)
+    taken = tf.reduce_sum(probs * self.one_hot(batch["action"]), -1)
+    log_probs = tf.math.log(tf.maximum(taken, 1e-30))
+    return -tf.reduce_mean(tf.reduce_sum(
+        log_probs * tf.stop_gradient(weights), -1))
+
+  def policy_step(self, batch: Dict[str, tf.Tensor],
+                  weights: tf.Tensor) -> tf.Tensor:
+    variables = self.actor.trainable_variables
+    with tf.GradientTape() as tape:
+      loss = self.policy_gradient_loss(batch, weights)
+    self._policy_optimizer.apply_gradients(
+        zip(tape.gradient(loss, variables), variables))
+    return loss
+
+  def _trainable_variables(self):
+    return self.actor.trainable_variables
+
+  def target_pairs(self) -> list:
+    return [(self.target_actor, self.actor)]
+
+  def build_optimizers(self) -> None:
+    self._policy_optimizer.build(self.actor.trainable_variables)

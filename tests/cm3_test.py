@@ -1,0 +1,367 @@
+"""CM3 and its baselines: input layout, function augmentation, the credit
+function against closed forms on a one-step game, the advantages of
+Eq. 3.6, COMA and IAC against hand computations, Stage-1 → Stage-2 restore,
+determinism and resume."""
+
+import itertools
+import json
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from absl.testing import absltest
+
+from environments import multigoal
+from mmagents.cm3 import agent as cm3
+from mmagents.cm3 import baselines
+from mmagents.cm3 import inputs as inputs_lib
+from mmagents.core import augmentation
+from mmagents.core import replay as replay_lib
+from mmagents.core import runner
+from tests import tiny_multigoal
+
+# Tiny networks and a 1x3 kernel that fits the tiny env's 1 x L image.
+_SMALL = dict(policy_hidden_sizes=(16, 16), policy_side_sizes=(8,),
+              critic_hidden_sizes=(16, 16), critic_side_sizes=(8,),
+              self_conv_kernel=(1, 3), policy_image_units=4, batch_size=16,
+              epochs=3, epsilon_episodes=50)
+
+
+def _env(num_agents=2, **kwargs):
+  return tiny_multigoal.TinyMultiGoal(num_agents=num_agents, seed=0,
+                                      **kwargs)
+
+
+def _agent(cls, config, num_agents=2, seed=0, **env_kwargs):
+  from tf_agents.environments import tf_py_environment  # pylint: disable=g-import-not-at-top
+  env = tf_py_environment.TFPyEnvironment(_env(num_agents, **env_kwargs))
+  py_env = env.pyenv.envs[0]
+  return cls(env.time_step_spec(), env.action_spec(), py_env.agent_ids,
+             py_env.multigoal_parts, config=config, seed=seed)
+
+
+def _run(root, cls, config, num_agents=2, episodes=40, seed=0, **env_kwargs):
+  def make_env(s):
+    return tiny_multigoal.TinyMultiGoal(num_agents=num_agents, seed=s,
+                                        **env_kwargs)
+
+  def make_agent(tf_env, py_env):
+    return cls(tf_env.time_step_spec(), tf_env.action_spec(),
+               py_env.agent_ids, py_env.multigoal_parts, config=config,
+               seed=seed)
+
+  config_run = runner.RunConfig(root_dir=root, num_episodes=episodes,
+                                eval_interval=20, num_eval_episodes=4,
+                                seed=seed, episodes_per_iteration=5,
+                                verbose=False)
+  return runner.Runner("cm3_test", make_env, make_agent, config_run,
+                       {"test": cls.__name__}).run()
+
+
+def _rows(root):
+  with open(os.path.join(root, "metrics.jsonl")) as f:
+    rows = [json.loads(line) for line in f]
+  for row in rows:
+    row.pop("wall_s")
+  return rows
+
+
+class InputsTest(absltest.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    # 3 agents; o_self = [2x1x1 image | 1 value], goal 2, others 2 per agent;
+    # state = [2x1x1 image | 1 value | 2 per agent].
+    self.parts = multigoal.MultiGoalParts(
+        num_agents=3, self_size=3, goal_size=2, others_size=4,
+        env_state_size=3, agent_state_size=2, self_image_shape=(2, 1, 1),
+        env_image_shape=(2, 1, 1))
+    self.inputs = inputs_lib.MultiGoalInputs(self.parts, num_actions=2)
+    self.obs = np.arange(3 * 9, dtype=np.float32).reshape(1, 3, 9)
+    self.state = 100 + np.arange(9, dtype=np.float32)[None]
+
+  def test_critic_main_orders_images_first(self):
+    main = self.inputs.critic_main(self.state, self.obs, None).numpy()[0]
+    for n in range(3):
+      own = self.obs[0, n]
+      expected = np.concatenate([
+          self.state[0, :2], own[:2], self.state[0, 2:3], own[2:3],
+          self.state[0, 3 + 2 * n:5 + 2 * n], own[3:5]])
+      np.testing.assert_array_equal(main[n], expected)
+    self.assertEqual(main.shape[-1], self.inputs.critic_main_size(False))
+
+  def test_critic_main_appends_broadcast_actions(self):
+    actions = tf.one_hot([[[0, 1, 1], [1, 0, 0], [0, 0, 1]]], 2)  # [1,N,M,A]
+    main = self.inputs.critic_main(self.state, self.obs, actions).numpy()
+    self.assertEqual(main.shape, (1, 3, 3, self.inputs.critic_main_size()))
+    np.testing.assert_array_equal(main[0, 1, 2, -2:], [1.0, 0.0])
+    np.testing.assert_array_equal(
+        main[0, 1, 2, :-2],
+        self.inputs.critic_main(self.state, self.obs, None).numpy()[0, 1])
+
+  def test_others_in_index_order(self):
+    others = self.inputs.others_state(self.state).numpy()[0]
+    agents = self.state[0, 3:].reshape(3, 2)
+    np.testing.assert_array_equal(others[0], agents[[1, 2]].reshape(-1))
+    np.testing.assert_array_equal(others[1], agents[[0, 2]].reshape(-1))
+    np.testing.assert_array_equal(others[2], agents[[0, 1]].reshape(-1))
+
+  def test_bad_parts(self):
+    with self.assertRaises(ValueError):
+      multigoal.MultiGoalParts(num_agents=1, self_size=2, goal_size=1,
+                               others_size=0, env_state_size=0,
+                               agent_state_size=1, self_image_shape=(2, 2, 1))
+
+
+class AugmentationTest(absltest.TestCase):
+
+  def test_zero_connection_reproduces_stage1_after_restore(self):
+    images = [augmentation.ImageInput((3, 3, 2), 4, (2, 2), dense_units=5)]
+    stage1 = augmentation.AugmentableNetwork(images, (8, 6), 3)
+    stage1.build_weights(18 + 4)
+    prefix = tf.train.Checkpoint(
+        agent=tf.train.Checkpoint(actor=stage1)).save(
+            os.path.join(tempfile.mkdtemp(), "ckpt"))
+    stage2 = augmentation.AugmentableNetwork(images, (8, 6), 3,
+                                             side_sizes=(7,),
+                                             zero_connection=True)
+    stage2.build_weights(18 + 4, side_size=5)
+    augmentation.restore_trunk(stage2, prefix, ("agent", "actor"))
+    main = tf.random.stateless_normal([6, 22], seed=[1, 2])
+    side = tf.random.stateless_normal([6, 5], seed=[3, 4])
+    np.testing.assert_array_equal(stage2(main, side), stage1(main))
+    # A non-zero connection makes the others matter.
+    stage2.connection.kernel.assign(tf.ones_like(stage2.connection.kernel))
+    self.assertGreater(
+        float(tf.reduce_max(tf.abs(stage2(main, side) - stage1(main)))), 1e-3)
+
+  def test_attach_layer_must_exist(self):
+    with self.assertRaises(ValueError):
+      augmentation.AugmentableNetwork([], (4, 4), 1, side_sizes=(2,),
+                                      attach_layer=2)
+
+  def test_side_input_required_exactly_when_augmented(self):
+    net = augmentation.AugmentableNetwork([], (4,), 1, side_sizes=(2,))
+    with self.assertRaises(ValueError):
+      net(tf.zeros([1, 3]))
+
+
+class ReplayTest(absltest.TestCase):
+
+  def test_keeps_newest_and_wraps(self):
+    buffer = replay_lib.TransitionReplay(4, {"x": ((), tf.int32)})
+    buffer.add({"x": tf.constant([1, 2, 3])}, tf.constant([True, False, True]))
+    buffer.add({"x": tf.constant([4, 5, 6, 7])}, tf.ones([4], tf.bool))
+    self.assertEqual(int(buffer.size), 4)
+    self.assertEqual(int(buffer.total_added), 6)
+    stored = sorted(buffer._storage["x"].numpy().tolist())  # pylint: disable=protected-access
+    self.assertEqual(stored, [4, 5, 6, 7])
+    samples = buffer.sample(64, tf.random.Generator.from_seed(0))["x"]
+    self.assertContainsSubset(set(samples.numpy().tolist()), {4, 5, 6, 7})
+
+
+class CreditFunctionTest(absltest.TestCase):
+  """On a one-step two-agent game with a fixed joint policy, the credit
+  function fit by Eq. 3.4 is Q_n(s, a^m) = Σ_{a^{-m}} π(a^{-m}) R^n(a),
+  and Σ_{a^m} π(a^m) Q_n(s, a^m) = V_n(s) for every m (Eq. 3.3)."""
+
+  def test_fit_matches_marginals_and_value_identity(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(
+        **dict(_SMALL, critic_learning_rate=1e-2)))
+    rng = np.random.default_rng(0)
+    rewards = rng.normal(size=(2, 5, 5)).astype(np.float32)   # [n, a0, a1]
+    policy = np.array([[0.5, 0.25, 0.25, 0, 0],
+                       [0.25, 0, 0.5, 0, 0.25]])              # [m, a]
+    env = _env()
+    time_step = env.reset()
+    obs = np.stack([time_step.observation[a] for a in env.agent_ids])
+    state = time_step.observation["state"]
+    # The joint action distribution, enumerated with replication ∝ π.
+    joint = [a for a in itertools.product(range(5), repeat=2)
+             for _ in range(int(16 * policy[0, a[0]] * policy[1, a[1]]))]
+    count = len(joint)
+    batch = {
+        "observation": np.repeat(obs[None], count, 0),
+        "next_observation": np.repeat(obs[None], count, 0),
+        "state": np.repeat(state[None], count, 0),
+        "next_state": np.repeat(state[None], count, 0),
+        "action": np.array(joint, np.int32),
+        "reward": np.stack([rewards[:, a0, a1] for a0, a1 in joint]),
+        "discount": np.zeros(count, np.float32)}
+    batch = {k: tf.constant(v) for k, v in batch.items()}
+    taken = agent.one_hot(batch["action"])
+    targets = agent._bootstrap(  # pylint: disable=protected-access
+        batch, agent.credit_taken(agent.target_credit_q, batch["next_state"],
+                                  batch["next_observation"], taken))
+    # Terminal transitions: the target is r^n for every (n, m).
+    np.testing.assert_allclose(
+        targets, np.repeat(batch["reward"].numpy()[:, :, None], 2, -1))
+    loss = lambda: tf.reduce_mean((targets - agent.credit_taken(
+        agent.credit_q, batch["state"], batch["observation"], taken)) ** 2)
+    for _ in range(600):
+      agent.regression_step(agent._second_optimizer,  # pylint: disable=protected-access
+                            agent.credit_q.trainable_variables, loss)
+    credit = agent.credit_values(agent.credit_q, batch["state"][:1],
+                                 batch["observation"][:1]).numpy()[0]
+    for n in range(2):
+      marginal = [rewards[n] @ policy[1], policy[0] @ rewards[n]]  # [m][a]
+      value = policy[0] @ rewards[n] @ policy[1]
+      for m in range(2):
+        support = policy[m] > 0
+        np.testing.assert_allclose(credit[n, m, support],
+                                   marginal[m][support], atol=0.03)
+        self.assertAlmostEqual(float(policy[m] @ credit[n, m]), value,
+                               delta=0.03)
+
+
+class AdvantageTest(absltest.TestCase):
+
+  def test_cm3_advantage_is_eq_3_6_summed_over_goals(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL))
+    rng = np.random.default_rng(1)
+    q_global = rng.normal(size=(3, 2)).astype(np.float32)        # [B, n]
+    credit = rng.normal(size=(3, 2, 2, 5)).astype(np.float32)    # [B,n,m,a]
+    probs = rng.dirichlet(np.ones(5), size=(3, 2)).astype(np.float32)
+    agent.global_values = lambda *args: tf.constant(q_global)
+    agent.credit_values = lambda *args: tf.constant(credit)
+    agent.policy_probs = lambda *args: tf.constant(probs)
+    weights = agent.stage2_weights(None, None, None).numpy()
+    expected = np.zeros((3, 2))
+    for b, n, m in itertools.product(range(3), range(2), range(2)):
+      expected[b, m] += q_global[b, n] - probs[b, m] @ credit[b, n, m]
+    np.testing.assert_allclose(weights, expected, rtol=1e-5, atol=1e-6)
+
+  def test_qv_advantage_is_shared_by_all_agents(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**dict(_SMALL,
+                                                      advantage="qv")))
+    q_global = np.array([[1.0, 2.0]], np.float32)
+    values = np.array([[0.5, 3.0]], np.float32)
+    agent.global_values = lambda *args: tf.constant(q_global)
+    agent.state_values = lambda *args: tf.constant(values)
+    np.testing.assert_allclose(agent.stage2_weights(None, None, None),
+                               [[-0.5, -0.5]])
+
+  def test_stage1_advantage(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**dict(_SMALL, stage=1)),
+                   num_agents=1)
+    q_all = np.array([[[1.0, 2.0, 0.0, -1.0, 4.0]]], np.float32)
+    probs = np.array([[[0.1, 0.2, 0.3, 0.2, 0.2]]], np.float32)
+    agent.stage1_q = lambda *args: tf.constant(q_all)
+    agent.policy_probs = lambda *args: tf.constant(probs)
+    taken = tf.one_hot([[4]], 5)
+    state = tf.zeros([1, 4])
+    np.testing.assert_allclose(agent.stage1_advantage(state, None, taken),
+                               [[4.0 - float(probs[0, 0] @ q_all[0, 0])]],
+                               rtol=1e-6)
+
+  def test_coma_counterfactual_baseline(self):
+    agent = _agent(baselines.COMAAgent, baselines.COMAConfig(**_SMALL))
+    q = np.array([[[1.0, 0, 0, 0, 3.0], [2.0, -1.0, 0, 0, 0]]], np.float32)
+    probs = np.full((1, 2, 5), 0.2, np.float32)
+    agent.q_values = lambda *args: tf.constant(q)
+    agent.policy_probs = lambda *args: tf.constant(probs)
+    taken = tf.one_hot([[4, 1]], 5)
+    np.testing.assert_allclose(
+        agent.counterfactual_advantages(None, None, taken),
+        [[3.0 - 0.8, -1.0 - 0.2]], rtol=1e-6)
+
+  def test_coma_critic_input_layout(self):
+    agent = _agent(baselines.COMAAgent, baselines.COMAConfig(**_SMALL),
+                   num_agents=3, length=5, with_image=True)
+    env = _env(3, length=5, with_image=True)
+    step = env.reset()
+    obs = np.stack([step.observation[a] for a in env.agent_ids])[None]
+    state = step.observation["state"][None]
+    joint = tf.one_hot([[0, 3, 4]], 5)
+    inputs = agent.critic_inputs(tf.constant(state), tf.constant(obs),
+                                 joint).numpy()[0]
+    parts = env.multigoal_parts
+    own, goals, _ = parts.split_observation(obs[0])
+    for n in range(3):
+      others = [m for m in range(3) if m != n]
+      expected = np.concatenate(
+          [own[n, :5], state[0], joint.numpy()[0, others].reshape(-1),
+           goals[n], goals[others].reshape(-1), np.eye(3)[n], own[n, 5:]])
+      np.testing.assert_array_equal(inputs[n], expected)
+
+  def test_iac_td_error_weights(self):
+    agent = _agent(baselines.IACAgent, baselines.IACConfig(**_SMALL))
+    env = _env()
+    step = env.reset()
+    obs = np.stack([step.observation[a] for a in env.agent_ids])[None]
+    values = agent.values(agent.value, tf.constant(obs)).numpy()
+    self.assertEqual(values.shape, (1, 2))
+
+
+class TrainingTest(absltest.TestCase):
+
+  def test_stage2_restores_stage1_weights(self):
+    root = tempfile.mkdtemp()
+    stage1_dir = os.path.join(root, "stage1")
+    _run(stage1_dir, cm3.CM3Agent, cm3.CM3Config(**dict(_SMALL, stage=1)),
+         num_agents=1, episodes=20)
+    reader = tf.train.load_checkpoint(
+        tf.train.latest_checkpoint(os.path.join(stage1_dir, "checkpoints")))
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(
+        **dict(_SMALL, stage1_dir=stage1_dir)))
+    key = ("agent/{}/trunk/hidden/1/kernel/.ATTRIBUTES/VARIABLE_VALUE")
+    for net, saved in ((agent.actor, "actor"), (agent.global_q, "q1"),
+                       (agent.credit_q, "q1")):
+      np.testing.assert_array_equal(net.trunk.hidden[1].kernel.numpy(),
+                                    reader.get_tensor(key.format(saved)))
+    for target, source in agent.target_pairs():
+      for t, s in zip(target.weights, source.weights):
+        np.testing.assert_array_equal(t.numpy(), s.numpy())
+
+  def test_missing_stage1_dir(self):
+    with self.assertRaises(FileNotFoundError):
+      _agent(cm3.CM3Agent, cm3.CM3Config(
+          **dict(_SMALL, stage1_dir=tempfile.mkdtemp())))
+
+  def test_same_seed_same_rows_and_exact_resume(self):
+    config = cm3.CM3Config(**dict(_SMALL, steps_per_train=4))
+    first, second, resumed = (tempfile.mkdtemp() for _ in range(3))
+    _run(first, cm3.CM3Agent, config, with_image=True)
+    _run(second, cm3.CM3Agent, config, with_image=True)
+    self.assertEqual(_rows(first), _rows(second))
+    _run(resumed, cm3.CM3Agent, config, episodes=20, with_image=True)
+    _run(resumed, cm3.CM3Agent, config, episodes=40, with_image=True)
+    self.assertEqual(_rows(first), _rows(resumed))
+
+  def test_every_method_trains(self):
+    for cls, config in ((cm3.CM3Agent, cm3.CM3Config(**dict(
+        _SMALL, advantage="qv"))),
+                        (baselines.IACAgent, baselines.IACConfig(**_SMALL)),
+                        (baselines.COMAAgent,
+                         baselines.COMAConfig(**_SMALL))):
+      summary = _run(tempfile.mkdtemp(), cls, config, num_agents=3,
+                     episodes=10, length=5, with_image=True)
+      self.assertTrue(np.isfinite(summary["final"]["loss"]))
+
+  def test_stage1_learns_to_walk_to_its_goal(self):
+    config = cm3.CM3Config(**dict(
+        _SMALL, stage=1, policy_learning_rate=3e-3, epsilon_start=0.5,
+        epsilon_end=0.05, epsilon_episodes=100, epochs=10))
+    root = tempfile.mkdtemp()
+    _run(root, cm3.CM3Agent, config, num_agents=1, episodes=200, length=4,
+         max_steps=4)
+    rows = _rows(root)
+    # Start at cell 0, goal at cell 3: optimum −(2 + 1 + 0 + 0) / 4.
+    self.assertLess(rows[0]["return_mean"], -1.5)
+    self.assertGreater(rows[-1]["return_mean"], -1.0)
+
+  def test_bad_configs(self):
+    for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),
+                   dict(stage=1, stage1_dir="x"), dict(gamma=1.5),
+                   dict(steps_per_train=-1)):
+      with self.assertRaises(ValueError, msg=str(kwargs)):
+        cm3.CM3Config(**kwargs)
+    with self.assertRaises(ValueError):
+      _agent(cm3.CM3Agent, cm3.CM3Config(stage=1))   # two agents
+    with self.assertRaises(ValueError):
+      _agent(cm3.CM3Agent, cm3.CM3Config(), num_agents=1)
+
+
+if __name__ == "__main__":
+  absltest.main()
