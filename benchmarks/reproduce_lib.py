@@ -73,10 +73,16 @@ def last_evals_mean(root: str, metric: str) -> float:
   return float(np.mean(values)) if values else float("nan")
 
 
-def _run(command: str, args: List[str], root: str, seed: str) -> dict:
-  """Runs (or resumes) one launcher; returns its summary.json."""
+def run_one(command: str, args: List[str], root: str, seed: str) -> dict:
+  """Runs (or resumes) one launcher; returns its summary.json.
+
+  ``{seed}`` and ``{out_dir}`` (the directory of `root`) in `command` are
+  replaced, so a method can name a run it builds on (CM3's Stage 1).
+  """
   summary = os.path.join(root, "summary.json")
   if not os.path.exists(summary):
+    command = command.replace("{seed}", seed).replace(
+        "{out_dir}", os.path.dirname(root))
     module, *method_args = command.split()
     with open(root + ".log", "w", encoding="utf-8") as log:
       subprocess.run([sys.executable, "-m", module, *method_args,
@@ -179,7 +185,7 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
           jobs.append((name, method, experiment.methods[method],
                        list(experiment.args) + shortened, root, seed))
   with concurrent.futures.ThreadPoolExecutor(fv.jobs) as pool:
-    summaries = list(pool.map(lambda j: _run(*j[2:]), jobs))
+    summaries = list(pool.map(lambda j: run_one(*j[2:]), jobs))
 
   results: Dict[Tuple[str, str], List[Tuple[dict, float]]] = {}
   for job, summary in zip(jobs, summaries):

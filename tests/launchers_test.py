@@ -253,6 +253,21 @@ class BenchmarkSmokeTest(absltest.TestCase):
     for figure in ("cleanup7.png", "cleanup7_outcome_equality.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
+  def test_reproduce_cm3_runs_stage1_first(self):
+    out = tempfile.mkdtemp()
+    result = _launch("benchmarks.reproduce_cm3", f"--out_dir={out}",
+                     "--experiment=merge", "--method=cm3", "--method=iac",
+                     "--seeds=0", "--num_episodes=2", "--stage1_episodes=2",
+                     "--jobs=2", timeout=600)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    self.assertTrue(os.path.exists(os.path.join(
+        out, "particle_stage1_s0", "summary.json")))
+    rows = [l.split() for l in result.stdout.splitlines()
+            if l.startswith("merge")]
+    self.assertEqual([r[:2] for r in rows],
+                     [["merge", "cm3"], ["merge", "iac"]] * 2)
+    self.assertTrue(os.path.exists(os.path.join(out, "merge.png")))
+
   def test_reproduce_metagrad_draws_cooperator_and_winner(self):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_metagrad", f"--out_dir={out}",
