@@ -15,6 +15,9 @@ $(VENV)/.installed: setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# mpe2 (for benchmarks/particle_speed.py) requires pygame-ce, which would
+	# overwrite the pygame that tf-agents pins; it runs on that pygame.
+	$(PY) -m pip install --quiet --no-deps mpe2==1.1.1
 	touch $@
 
 toolchain: $(VENV)/.installed
