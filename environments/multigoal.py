@@ -7,8 +7,10 @@ the global state belongs to the environment and to each agent (thesis
 agent of the framework expects), laid out in a fixed order that
 `MultiGoalParts` describes:
 
-* agent observation = ``[o_self | goal | o_others]``, where ``o_self`` may
-  start with a flattened image (``self_image_shape``, row-major ``H, W, C``);
+* agent observation = ``[o_self | goal | o_others]``, where ``o_self`` and
+  ``o_others`` may start with a flattened image (``self_image_shape``,
+  ``others_image_shape``; row-major ``H, W, C``), e.g. SUMO's grid of the
+  vehicles around the agent;
 * global state ``observation["state"]`` = ``[s_env | s^0 | s^1 | ...]``, where
   ``s_env`` may start with a flattened image (``env_image_shape``) and every
   ``s^n`` has ``agent_state_size`` entries.
@@ -38,6 +40,7 @@ class MultiGoalParts:
   agent_state_size: int
   self_image_shape: Optional[Tuple[int, int, int]] = None
   env_image_shape: Optional[Tuple[int, int, int]] = None
+  others_image_shape: Optional[Tuple[int, int, int]] = None
 
   def __post_init__(self):
     for name in ("self_size", "goal_size", "agent_state_size"):
@@ -47,7 +50,8 @@ class MultiGoalParts:
       if getattr(self, name) < 0:
         raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
     for name, total in (("self_image_shape", self.self_size),
-                        ("env_image_shape", self.env_state_size)):
+                        ("env_image_shape", self.env_state_size),
+                        ("others_image_shape", self.others_size)):
       shape = getattr(self, name)
       if shape is not None and int(np.prod(shape)) > total:
         raise ValueError(f"{name} {shape} does not fit in {total} entries")
