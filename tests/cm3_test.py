@@ -123,18 +123,26 @@ class AugmentationTest(absltest.TestCase):
     prefix = tf.train.Checkpoint(
         agent=tf.train.Checkpoint(actor=stage1)).save(
             os.path.join(tempfile.mkdtemp(), "ckpt"))
+    # The side input: a 4x3x2 grid (24) and 5 more values.
+    grid = augmentation.ImageInput((4, 3, 2), 2, (3, 1))
     stage2 = augmentation.AugmentableNetwork(images, (8, 6), 3,
                                              side_sizes=(7,),
+                                             side_images=[grid],
                                              zero_connection=True)
-    stage2.build_weights(18 + 4, side_size=5)
+    stage2.build_weights(18 + 4, side_size=24 + 5)
     augmentation.restore_trunk(stage2, prefix, ("agent", "actor"))
     main = tf.random.stateless_normal([6, 22], seed=[1, 2])
-    side = tf.random.stateless_normal([6, 5], seed=[3, 4])
+    side = tf.random.stateless_normal([6, 29], seed=[3, 4])
     np.testing.assert_array_equal(stage2(main, side), stage1(main))
     # A non-zero connection makes the others matter.
     stage2.connection.kernel.assign(tf.ones_like(stage2.connection.kernel))
     self.assertGreater(
         float(tf.reduce_max(tf.abs(stage2(main, side) - stage1(main)))), 1e-3)
+    # ... through the grid's convolution too.
+    shifted = tf.concat([side[:, :24] + 1.0, side[:, 24:]], -1)
+    self.assertGreater(
+        float(tf.reduce_max(tf.abs(stage2(main, shifted)
+                                   - stage2(main, side)))), 1e-3)
 
   def test_attach_layer_must_exist(self):
     with self.assertRaises(ValueError):

@@ -147,7 +147,7 @@ class QMIXAgentTest(tf.test.TestCase):
                                        self_conv_kernel=(1, 3)),
                        with_image=True)
     self.assertTrue(side.q_network.augmented)
-    self.assertLen(side.q_network.trunk.images, 1)
+    self.assertLen(side.q_network.trunk.encoder.images, 1)
     self.assertEqual(side.condition_size, 8 + 2 * 4)
     for agent in (concat, side):
       q = agent.q_values(agent.q_network, _batch(agent)["observation"])

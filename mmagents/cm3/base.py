@@ -49,6 +49,8 @@ class MultiGoalConfig:
   policy_image_units: int = 32
   env_conv_filters: int = 4
   env_conv_kernel: Tuple[int, int] = (3, 5)
+  others_conv_filters: int = 4        # SUMO's grid of nearby vehicles.
+  others_conv_kernel: Tuple[int, int] = (5, 3)
   policy_learning_rate: float = 1e-4
   critic_learning_rate: float = 1e-3
   gamma: float = 0.99
@@ -138,6 +140,14 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
                                    c.env_conv_filters,
                                    tuple(c.env_conv_kernel))
 
+  def others_image(self) -> Optional[augmentation.ImageInput]:
+    c = self.config
+    if self.parts.others_image_shape is None or c.others_conv_filters == 0:
+      return None
+    return augmentation.ImageInput(tuple(self.parts.others_image_shape),
+                                   c.others_conv_filters,
+                                   tuple(c.others_conv_kernel))
+
   def observation_network(self, hidden_sizes: Sequence[int],
                           output_size: int, image_units: int,
                           side_sizes: Sequence[int], name: str
@@ -150,9 +160,15 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
     if image is not None:
       image = dataclasses.replace(image, dense_units=image_units)
     side = tuple(side_sizes) if self.augmented and side_sizes else None
+    others_image = self.others_image()
+    if side is None and others_image is not None:
+      raise ValueError("an image of the others needs side layers "
+                       "(o_others cannot join the main input)")
     net = augmentation.AugmentableNetwork(
         self.inputs.policy_images(image), hidden_sizes, output_size,
-        side_sizes=side, name=name)
+        side_sizes=side,
+        side_images=[others_image] if side and others_image else (),
+        name=name)
     side_size = self.parts.others_size if side else 0
     net.build_weights(self.parts.observation_size - side_size, side_size)
     return net

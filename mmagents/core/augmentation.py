@@ -13,8 +13,8 @@ The Stage-1 layers live under ``trunk``, so a Stage-2 network restores them
 with `restore_trunk` from any checkpoint that saved a Stage-1 network under
 a known path; with W^{1:2} = 0 it computes exactly the Stage-1 function.
 
-Main inputs may start with flattened images (`ImageInput`), each encoded by
-a convolution (valid padding, stride 1, ReLU), flattened and optionally
+Main and side inputs may start with flattened images (`ImageInput`), each
+encoded by a convolution (valid padding, stride 1, ReLU), flattened and optionally
 passed through a dense layer, then concatenated with the rest of the input.
 """
 
@@ -40,15 +40,11 @@ class ImageInput:
     return int(np.prod(self.shape))
 
 
-class Trunk(tf.keras.layers.Layer):
-  """The Stage-1 part: image encoders, hidden layers and the output layer."""
+class ImageEncoder(tf.keras.layers.Layer):
+  """Encodes the images at the front of a flat input; passes the rest."""
 
-  def __init__(self, images: Sequence[ImageInput],
-               hidden_sizes: Sequence[int], output_size: int,
-               name: str = "trunk"):
+  def __init__(self, images: Sequence[ImageInput], name: str = "encoder"):
     super().__init__(name=name)
-    if not hidden_sizes:
-      raise ValueError("an augmentable network needs a hidden layer")
     self.images = tuple(images)
     self.convs = [tf.keras.layers.Conv2D(image.filters, image.kernel_size,
                                          activation="relu",
@@ -59,22 +55,37 @@ class Trunk(tf.keras.layers.Layer):
                               name=f"image_dense_{i}")
         if image.dense_units else None
         for i, image in enumerate(self.images)]
-    self.hidden = [tf.keras.layers.Dense(units, name=f"hidden_{i}")
-                   for i, units in enumerate(hidden_sizes)]
-    self.output_layer = tf.keras.layers.Dense(output_size, name="output")
 
-  def encode(self, main: tf.Tensor) -> tf.Tensor:
+  def call(self, inputs: tf.Tensor) -> tf.Tensor:
     """Images through their encoders, concatenated with the vector rest."""
     parts, offset = [], 0
     for image, conv, dense in zip(self.images, self.convs, self.image_dense):
-      pixels = tf.reshape(main[:, offset:offset + image.size],
+      pixels = tf.reshape(inputs[:, offset:offset + image.size],
                           (-1,) + image.shape)
       maps = conv(pixels)
       features = tf.reshape(maps, [-1, int(np.prod(maps.shape[1:]))])
       parts.append(dense(features) if dense is not None else features)
       offset += image.size
-    parts.append(main[:, offset:])
+    parts.append(inputs[:, offset:])
     return tf.concat(parts, axis=-1)
+
+
+class Trunk(tf.keras.layers.Layer):
+  """The Stage-1 part: image encoders, hidden layers and the output layer."""
+
+  def __init__(self, images: Sequence[ImageInput],
+               hidden_sizes: Sequence[int], output_size: int,
+               name: str = "trunk"):
+    super().__init__(name=name)
+    if not hidden_sizes:
+      raise ValueError("an augmentable network needs a hidden layer")
+    self.encoder = ImageEncoder(images)
+    self.hidden = [tf.keras.layers.Dense(units, name=f"hidden_{i}")
+                   for i, units in enumerate(hidden_sizes)]
+    self.output_layer = tf.keras.layers.Dense(output_size, name="output")
+
+  def encode(self, main: tf.Tensor) -> tf.Tensor:
+    return self.encoder(main)
 
 
 class AugmentableNetwork(tf.keras.layers.Layer):
@@ -84,6 +95,7 @@ class AugmentableNetwork(tf.keras.layers.Layer):
   def __init__(self, images: Sequence[ImageInput],
                hidden_sizes: Sequence[int], output_size: int,
                side_sizes: Optional[Sequence[int]] = None,
+               side_images: Sequence[ImageInput] = (),
                attach_layer: int = -1,
                zero_connection: bool = False,
                name: Optional[str] = None):
@@ -95,6 +107,8 @@ class AugmentableNetwork(tf.keras.layers.Layer):
       output_size: outputs (actions for a policy, 1 for a value).
       side_sizes: None for a Stage-1 network; else the widths of the new
         module's layers (the last one is h^2_K).
+      side_images: images at the front of the side input (SUMO's grid of
+        the vehicles around an agent), encoded before the side layers.
       attach_layer: index i* of the hidden layer that receives the new
         module (default: the last, the thesis' choice).
       zero_connection: start W^{1:2} at zero, so the augmented network
@@ -112,6 +126,7 @@ class AugmentableNetwork(tf.keras.layers.Layer):
     if self.augmented:
       if not side_sizes:
         raise ValueError("side_sizes needs at least one layer")
+      self.side_encoder = ImageEncoder(side_images, name="side_encoder")
       self.side = [tf.keras.layers.Dense(units, activation="relu",
                                          name=f"side_{i}")
                    for i, units in enumerate(side_sizes)]
@@ -139,7 +154,7 @@ class AugmentableNetwork(tf.keras.layers.Layer):
     for i, layer in enumerate(self.trunk.hidden):
       pre = layer(x)
       if self.augmented and i == self.attach_layer:
-        h = side
+        h = self.side_encoder(side)
         for side_layer in self.side:
           h = side_layer(h)
         pre = pre + self.connection(h)
