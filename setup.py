@@ -14,10 +14,13 @@ CORE = [
     "absl-py>=1.0",
     "tensorboard",
     "matplotlib>=3.7",
+    # SUMO (environments/sumo): the binaries ship inside the eclipse-sumo wheel.
+    "eclipse-sumo==1.28.0",
+    "traci==1.28.0",
+    "libsumo==1.28.0",
 ]
 
 EXTRAS = {
-    "sumo": ["eclipse-sumo==1.28.0", "traci==1.28.0", "libsumo==1.28.0"],
     "gpu": ["tensorflow[and-cuda]==2.15.1"],
     "tune": ["ray[tune]==2.55.1", "pydantic<2", "pyarrow<26"],
     "dev": ["pytest>=7"],

@@ -12,6 +12,7 @@ from environments.checkers import checkers
 from environments.particle import navigation
 from environments.ssd import cleanup
 from environments.ssd import harvest
+from environments.sumo import merge as sumo_merge
 
 _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "escape_room": escape_room.EscapeRoom,
@@ -24,6 +25,7 @@ _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "harvest": harvest.Harvest,
     "particle_navigation": navigation.CooperativeNavigation,
     "checkers": checkers.Checkers,
+    "sumo_merge": sumo_merge.DoubleLaneMerge,
 }
 
 
