@@ -248,7 +248,8 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
     env = env_registry.make(env_name, **env_kwargs)  # Validates them.
     if method.multigoal and not hasattr(env, "multigoal_parts"):
       raise ValueError(f"{method_name} needs a multi-goal environment "
-                       f"(particle_navigation, checkers, sumo_merge), not {env_name}")
+                       "(particle_navigation, checkers, sumo_merge), not "
+                       f"{env_name}")
     run_config = runner.RunConfig(
         root_dir=FLAGS.root_dir, num_episodes=FLAGS.num_episodes,
         eval_interval=FLAGS.eval_interval,
