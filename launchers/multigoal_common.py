@@ -1,7 +1,7 @@
 """Flags and training of the multi-goal launchers (CM3, IAC, COMA, QMIX on
-cooperative navigation and Checkers).
+cooperative navigation, Checkers and SUMO's double lane merge).
 
-Defaults come from `mmagents.cm3.presets` (thesis Tables A.3 and A.5);
+Defaults come from `mmagents.cm3.presets` (thesis Tables A.3–A.5);
 ``--hparam key=value`` overrides one config field (``--helpfull`` of a
 launcher lists the run flags; a bad key lists the known ones).
 """
@@ -41,6 +41,10 @@ def define_flags(game: str, method: str) -> None:
     flags.DEFINE_float("prob_random", None,
                        "Chance of a uniform random start (default 0.2; "
                        "Stage 1 always random).")
+  if game == "sumo":
+    flags.DEFINE_enum("config", "train", ["train", "C1", "C2", "C3", "C4"],
+                      "Lanes and traffic: train (empty road) or a "
+                      "heavy-traffic test configuration of Table A.1.")
   if method == "cm3":
     flags.DEFINE_integer("stage", 2, "Curriculum stage: 1 (one agent, the "
                          "induced MDP) or 2 (all agents).")
@@ -85,6 +89,9 @@ def _env(game: str, stage: int, max_steps: int) -> Tuple[str, Dict[str, Any]]:
     if FLAGS.prob_random is not None and stage == 2:
       kwargs["prob_random"] = FLAGS.prob_random
     return "particle_navigation", kwargs
+  if game == "sumo":  # traci: training and evaluation share the process.
+    return "sumo_merge", {"max_steps": max_steps, "stage1": stage == 1,
+                          "config": FLAGS.config}
   return "checkers", {"max_steps": max_steps, "stage1": stage == 1}
 
 

@@ -110,7 +110,11 @@ class LauncherSmokeTest(parameterized.TestCase):
        ["--ablation=direct"]),
       ("iac_checkers", "launchers.iac_checkers", []),
       ("coma_checkers", "launchers.coma_checkers", []),
-      ("qmix_checkers", "launchers.qmix_checkers", []))
+      ("qmix_checkers", "launchers.qmix_checkers", []),
+      ("cm3_sumo_direct", "launchers.cm3_sumo", ["--ablation=direct"]),
+      ("iac_sumo_heavy_traffic", "launchers.iac_sumo", ["--config=C1"]),
+      ("coma_sumo", "launchers.coma_sumo", []),
+      ("qmix_sumo", "launchers.qmix_sumo", []))
   def test_multigoal_tiny_run(self, module, extra):
     root = tempfile.mkdtemp()
     result = _launch(module, f"--root_dir={root}", *TINY,

@@ -21,7 +21,7 @@ from mmagents.cm3 import agent as cm3
 from mmagents.cm3 import baselines
 from mmagents.qmix import agent as qmix
 
-GAMES = ("particle", "checkers")
+GAMES = ("particle", "checkers", "sumo")
 METHODS = ("cm3", "qv", "direct", "iac", "coma", "qmix")
 REGISTRY_NAMES = {"cm3": "cm3", "qv": "cm3", "direct": "cm3", "iac": "iac",
                   "coma": "coma", "qmix": "qmix"}
@@ -37,7 +37,11 @@ class Preset:
   max_steps: int
 
 
-# Architectures (App. A.8.1 cooperative navigation, A.8.3 Checkers).
+# Architectures (App. A.8.1 cooperative navigation, A.8.2 SUMO, A.8.3
+# Checkers). SUMO's policy feeds o_self and g to 32 units each before the
+# 64-unit layer h*; one 64-unit layer on both (a superset) stands in for it.
+# SUMO's global Q and credit side modules also read g^{-n} in the thesis;
+# here they read the state parts (and actions) only, as on the other games.
 _NETWORKS: Dict[str, Dict[str, Any]] = {
     "particle": dict(policy_hidden_sizes=(64, 64), policy_side_sizes=(128,),
                      critic_hidden_sizes=(64, 64), critic_side_sizes=(128,)),
@@ -46,16 +50,27 @@ _NETWORKS: Dict[str, Dict[str, Any]] = {
                      self_conv_filters=6, self_conv_kernel=(3, 3),
                      policy_image_units=32, env_conv_filters=4,
                      env_conv_kernel=(3, 5)),
+    "sumo": dict(policy_hidden_sizes=(64, 64), policy_side_sizes=(64,),
+                 critic_hidden_sizes=(256, 256), critic_side_sizes=(128,),
+                 others_conv_filters=4, others_conv_kernel=(5, 3)),
 }
-_COMA_CRITIC = {"particle": (128, 128), "checkers": (256, 256)}
+# IAC's value function where it differs from CM3's critic (A.8.2).
+_IAC_CRITIC = {"sumo": dict(critic_hidden_sizes=(64, 64),
+                            critic_side_sizes=(128,))}
+_COMA_CRITIC = {"particle": (128, 128), "checkers": (256, 256),
+                "sumo": (128, 128)}
 _QMIX_NETWORKS = {
     "particle": dict(q_hidden_sizes=(64,), q_side_sizes=(),
                      mixer_embed_dim=64),
     "checkers": dict(q_hidden_sizes=(64,), q_side_sizes=(64,),
                      q_image_units=32, mixer_embed_dim=128),
+    "sumo": dict(q_hidden_sizes=(64, 64), q_side_sizes=(64,),
+                 others_conv_filters=4, others_conv_kernel=(5, 3),
+                 mixer_embed_dim=64),
 }
-_EPISODES = {"particle": (1_000, 80_000), "checkers": (5_000, 50_000)}
-_MAX_STEPS = {"particle": (25, 50), "checkers": (75, 75)}
+_EPISODES = {"particle": (1_000, 80_000), "checkers": (5_000, 50_000),
+             "sumo": (2_500, 50_000)}
+_MAX_STEPS = {"particle": (25, 50), "checkers": (75, 75), "sumo": (33, 33)}
 
 
 def _schedule(game: str, method: str, stage: int) -> Dict[str, Any]:
@@ -74,6 +89,20 @@ def _schedule(game: str, method: str, stage: int) -> Dict[str, Any]:
                      policy_learning_rate=1e-5, critic_learning_rate=1e-4),
         "qmix": dict(epsilon_start=1.0, epsilon_episodes=80_000,
                      steps_per_train=10),
+    }[method])
+  if game == "sumo":
+    if stage == 1:
+      return dict(epsilon_start=0.5, epsilon_end=0.05, epsilon_episodes=2_000,
+                  batch_size=128, steps_per_train=10)
+    common = dict(epsilon_start=0.5, epsilon_end=0.05, batch_size=128,
+                  replay_capacity=20_000)
+    return dict(common, **{
+        "cm3": dict(epsilon_episodes=1_000, steps_per_train=10),
+        "qv": dict(epsilon_episodes=1_000, steps_per_train=10),
+        "direct": dict(epsilon_episodes=40_000, steps_per_train=10),
+        "iac": dict(epsilon_episodes=1_000, epochs=33),
+        "coma": dict(epsilon_episodes=10_000, epochs=33),
+        "qmix": dict(epsilon_episodes=40_000, steps_per_train=10),
     }[method])
   if stage == 1:
     return dict(epsilon_start=1.0, epsilon_end=0.1, epsilon_episodes=500,
@@ -112,7 +141,8 @@ def preset(game: str, method: str, stage: int = 2) -> Preset:
                              advantage="qv" if method == "qv" else "credit",
                              **fields)
     elif method == "iac":
-      config = baselines.IACConfig(**fields)
+      config = baselines.IACConfig(**dict(fields, **_IAC_CRITIC.get(game,
+                                                                     {})))
     else:
       fields["critic_hidden_sizes"] = _COMA_CRITIC[game]
       config = baselines.COMAConfig(**fields)

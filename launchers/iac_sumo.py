@@ -1,0 +1,26 @@
+r"""Independent actor-critic (IAC baseline) on SUMO's
+double lane merge (thesis Fig. 3.5d; heavy-traffic tests: --config=C1..C4).
+
+  python -m launchers.iac_sumo --root_dir=runs/iac_sumo
+
+Defaults: thesis Table A.4 and App. A.8.2 (mmagents/cm3/presets.py);
+--hparam key=value overrides one config field.
+"""
+
+from absl import flags
+
+from launchers import multigoal_common
+from mmagents.core import launch
+
+multigoal_common.define_flags("sumo", "iac")
+flags.adopt_module_key_flags(launch)
+flags.adopt_module_key_flags(multigoal_common)
+
+
+def main(argv):
+  del argv
+  multigoal_common.train("iac_sumo", "sumo", "iac")
+
+
+if __name__ == "__main__":
+  launch.run(main)
