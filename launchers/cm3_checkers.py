@@ -8,7 +8,7 @@ Fig. 3.5e).
       --stage1_dir=runs/cm3_checkers_s1 --ablation=qv
   python -m launchers.cm3_checkers --root_dir=runs/direct_checkers --ablation=direct
 
-Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+Defaults: thesis Table A.5 and App. A.8.3 (mmagents/cm3/presets.py);
 --hparam key=value overrides one config field.
 """
 

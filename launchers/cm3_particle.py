@@ -12,7 +12,7 @@ navigation (thesis Fig. 3.5a-c).
 One Stage-1 run (a single particle reaching any landmark) serves every
 scenario.
 
-Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+Defaults: thesis Table A.3 and App. A.8.1 (mmagents/cm3/presets.py);
 --hparam key=value overrides one config field.
 """
 

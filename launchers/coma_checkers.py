@@ -3,7 +3,7 @@ r"""COMA (counterfactual multi-agent policy gradient baseline) on Checkers
 
   python -m launchers.coma_checkers --root_dir=runs/coma_checkers
 
-Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+Defaults: thesis Table A.5 and App. A.8.3 (mmagents/cm3/presets.py);
 --hparam key=value overrides one config field.
 """
 

@@ -4,7 +4,7 @@ navigation (thesis Fig. 3.5a-c).
   python -m launchers.coma_particle --root_dir=runs/coma_antipodal \
       --scenario=antipodal
 
-Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+Defaults: thesis Table A.3 and App. A.8.1 (mmagents/cm3/presets.py);
 --hparam key=value overrides one config field.
 """
 

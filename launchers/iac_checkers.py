@@ -2,7 +2,7 @@ r"""Independent actor-critic (IAC baseline) on Checkers (thesis Fig. 3.5e).
 
   python -m launchers.iac_checkers --root_dir=runs/iac_checkers
 
-Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+Defaults: thesis Table A.5 and App. A.8.3 (mmagents/cm3/presets.py);
 --hparam key=value overrides one config field.
 """
 

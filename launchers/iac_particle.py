@@ -4,7 +4,7 @@ Fig. 3.5a-c).
   python -m launchers.iac_particle --root_dir=runs/iac_antipodal \
       --scenario=antipodal
 
-Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+Defaults: thesis Table A.3 and App. A.8.1 (mmagents/cm3/presets.py);
 --hparam key=value overrides one config field.
 """
 

@@ -2,7 +2,7 @@ r"""QMIX (monotonic value mixing baseline) on Checkers (thesis Fig. 3.5e).
 
   python -m launchers.qmix_checkers --root_dir=runs/qmix_checkers
 
-Defaults: thesis Tables A.3/A.5 and App. A.8 (mmagents/cm3/presets.py);
+Defaults: thesis Table A.5 and App. A.8.3 (mmagents/cm3/presets.py);
 --hparam key=value overrides one config field.
 """
 

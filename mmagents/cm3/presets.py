@@ -1,5 +1,5 @@
 """Thesis hyperparameters of CM3, its ablations and baselines per game
-(Tables A.3 and A.5, architectures of App. A.8).
+(Tables A.3–A.5, architectures of App. A.8).
 
 `preset(game, method, stage)` gives the registry name of the method, its
 config and the run lengths; launchers take their defaults from here and
