@@ -139,6 +139,32 @@ class LauncherSmokeTest(parameterized.TestCase):
       self.assertEqual(config["stage1_dir"], stage1)
       self.assertEqual(config["stage"], 2)
 
+  def test_evaluate_sumo_tabulates_test_configurations(self):
+    root = tempfile.mkdtemp()
+    result = _launch("launchers.iac_sumo", f"--root_dir={root}", *TINY,
+                     "--episodes_per_iteration=1", "--max_steps=8")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    out = os.path.join(root, "table.json")
+    result = _launch("launchers.evaluate_sumo", f"--run=IAC={root}",
+                     "--config=C1", "--config=C4", "--episodes=1",
+                     f"--out={out}")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    with open(out) as f:
+      table = json.load(f)["table"]
+    self.assertEqual(sorted(table), ["C1", "C4"])
+    self.assertEqual(list(table["C1"]), ["IAC"])
+    result = _launch("launchers.evaluate_sumo", "--run=IAC")
+    self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+    self.assertLen(_error_lines(result.stderr), 1, result.stderr)
+
+  def test_record_plays_a_multigoal_run(self):
+    root = tempfile.mkdtemp()
+    self.assertEqual(_launch("launchers.iac_checkers", f"--root_dir={root}",
+                             *TINY, "--episodes_per_iteration=1",
+                             "--max_steps=5").returncode, 0)
+    result = _launch("launchers.record", f"--root_dir={root}")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+
   def test_record_restores_the_agent_and_writes_a_gif(self):
     root = tempfile.mkdtemp()
     self.assertEqual(_launch("launchers.pg_escape_room", f"--root_dir={root}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import tensorflow as tf
 from tf_agents.environments import tf_py_environment
@@ -29,9 +29,16 @@ def _config(config_cls, values: dict):
                        for k, v in values.items()})
 
 
-def load_agent(root_dir: str, seed: int = 0
+def load_agent(root_dir: str, seed: int = 0,
+               env_overrides: Optional[Dict[str, Any]] = None
                ) -> Tuple[Any, Callable[[int], Any]]:
   """The agent of the run in `root_dir` at its latest checkpoint.
+
+  Args:
+    root_dir: a run directory.
+    seed: seed of the environment built to size the agent.
+    env_overrides: environment arguments that replace the run's (e.g. a
+      test configuration with heavy traffic).
 
   Returns:
     ``(agent, make_env)``: the restored agent and a factory of the run's
@@ -55,14 +62,19 @@ def load_agent(root_dir: str, seed: int = 0
     config = _config(method.config_cls, identity["method_config"])
   except ValueError as e:
     raise experiment_io.UsageError(str(e)) from None
+  if getattr(config, "stage1_dir", ""):
+    # CM3 Stage 2: the run's own checkpoint replaces the Stage-1 weights.
+    config = dataclasses.replace(config, stage1_dir="")
+  env_kwargs = dict(identity["env_kwargs"], **(env_overrides or {}))
 
   def make_env(env_seed: int):
-    return env_registry.make(identity["env"], seed=env_seed,
-                             **identity["env_kwargs"])
+    return env_registry.make(identity["env"], seed=env_seed, **env_kwargs)
 
   tf_env = tf_py_environment.TFPyEnvironment(make_env(seed))
+  py_env = tf_env.pyenv.envs[0]
+  parts = {"parts": py_env.multigoal_parts} if method.multigoal else {}
   agent = method.agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
-                           tf_env.pyenv.envs[0].agent_ids, config=config,
-                           seed=identity.get("seed", 0))
+                           py_env.agent_ids, config=config,
+                           seed=identity.get("seed", 0), **parts)
   tf.train.Checkpoint(agent=agent).restore(latest).expect_partial()
   return agent, make_env
