@@ -12,6 +12,7 @@ from environments.checkers import checkers
 from environments.particle import navigation
 from environments.ssd import cleanup
 from environments.ssd import harvest
+from environments.sts2 import team_sports as sts2
 from environments.sumo import merge as sumo_merge
 
 _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
@@ -26,6 +27,7 @@ _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "particle_navigation": navigation.CooperativeNavigation,
     "checkers": checkers.Checkers,
     "sumo_merge": sumo_merge.DoubleLaneMerge,
+    "sts2": sts2.TeamSports,
 }
 
 
