@@ -26,6 +26,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from benchmarks import bench_lib
+
 FLAGS = flags.FLAGS
 
 EPISODE_STEPS = 50  # Our default time limit; mpe2 gets the same.
@@ -37,15 +39,7 @@ def ours_steps_per_s(steps: int, scenario: str = "antipodal",
   from environments.particle import navigation  # pylint: disable=g-import-not-at-top
   env = navigation.CooperativeNavigation(scenario, num_agents=num_agents,
                                          max_steps=EPISODE_STEPS, seed=0)
-  rng = np.random.default_rng(0)
-  columns = rng.integers(0, navigation.NUM_ACTIONS,
-                         (steps, env.num_agents)).astype(np.int32)
-  actions = [dict(zip(env.agent_ids, row)) for row in columns]
-  env.reset()
-  start = time.process_time()
-  for action in actions:
-    env.step(action)
-  return steps / (time.process_time() - start)
+  return bench_lib.random_steps_per_s(env, navigation.NUM_ACTIONS, steps)
 
 
 def mpe2_available() -> bool:

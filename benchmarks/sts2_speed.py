@@ -20,6 +20,8 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from benchmarks import bench_lib
+
 FLAGS = flags.FLAGS
 
 
@@ -27,15 +29,8 @@ def env_steps_per_s(steps: int, num_players: int = 3, seed: int = 0) -> float:
   """CPU-time steps/s of `TeamSports` with random actions."""
   from environments.sts2 import team_sports  # pylint: disable=g-import-not-at-top
   env = team_sports.TeamSports(num_players=num_players, seed=seed)
-  rng = np.random.default_rng(seed)
-  columns = rng.integers(0, team_sports.num_actions(num_players),
-                         (steps, num_players)).astype(np.int32)
-  actions = [dict(zip(env.agent_ids, row)) for row in columns]
-  env.reset()
-  start = time.process_time()
-  for action in actions:
-    env.step(action)
-  return steps / (time.process_time() - start)
+  return bench_lib.random_steps_per_s(
+      env, team_sports.num_actions(num_players), steps, seed)
 
 
 def scripted_calibration(ticks: int, num_players: int = 3, seed: int = 0,
