@@ -158,6 +158,9 @@ class AugmentableNetwork(tf.keras.layers.Layer):
         for side_layer in self.side:
           h = side_layer(h)
         pre = pre + self.connection(h)
+      # ReLU as max(x, 0): inside the update loop's while_loop TF 2.15's
+      # grappler remapper breaks on the Relu op ("empty op name") and skips
+      # optimizing the graph; the values and gradients are the same.
       x = tf.maximum(pre, 0.0)
     return self.trunk.output_layer(x)
 
