@@ -196,7 +196,7 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
         f"{'final':<16}{f'last {LAST_EVALS} evals':<16}{'optimum':>8}"
         f"{'near it':>9}  {'per seed (last evals)':<36}{'wall s/run':>10}")
   for (name, method), runs in results.items():
-    finals = [r["final"][metric] for r, _ in runs]
+    finals = [plot.metric_value(r["final"], metric) for r, _ in runs]
     lasts = [last for _, last in runs]
     optimum = experiments[name].optimum
     if optimum is None:

@@ -6,15 +6,23 @@ included) with uniformly random actions drawn beforehand. It prints
 wall-clock steps/s (with traci the simulation runs in the sumo child
 process, in parallel on another core; the numbers depend on what else the
 machine runs) and steps per CPU second (this process plus sumo: the cost of
-a step, steadier on a busy machine). Optionally (``--processes``) it also
-runs that many libsumo environments side by side, one per process (libsumo
-holds one simulation per process), and prints their summed throughput.
+a step, steadier on a busy machine). With ``--processes=N`` (default 2) it
+also steps N libsumo environments as one `environments.parallel` batch, one
+per worker process (libsumo holds one simulation per process), and prints
+their summed env steps/s and steps per CPU second (this process and the
+workers) with their ratios to the single libsumo environment: the wall-clock
+ratio is the gain from the extra cores (at most N, and only with N idle
+cores), the CPU ratio what the pipes cost. The batch steps in lockstep, so
+the slowest environment of each step sets the pace. For scale it also runs
+N independent libsumo processes without pipes or lockstep: their summed
+steps/s is what the machine's free cores allow.
 
   python -m benchmarks.sumo_speed --steps=3000 --config=C1
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import sys
@@ -28,13 +36,15 @@ import numpy as np
 FLAGS = flags.FLAGS
 
 
-def _cpu_seconds(pid: Optional[int]) -> float:
-  """CPU time of this process, plus that of child `pid` (sumo) if given."""
+def _cpu_seconds(*pids: Optional[int]) -> float:
+  """CPU time of this process, plus that of the processes `pids` (sumo,
+  environment workers); None entries are skipped."""
   total = time.process_time()
-  if pid is not None:
-    with open(f"/proc/{pid}/stat") as f:
-      fields = f.read().rsplit(")", 1)[1].split()
-    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+  for pid in pids:
+    if pid is not None:
+      with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+      total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
   return total
 
 
@@ -76,9 +86,10 @@ def _worker(args, barrier, results) -> None:
   results.put(measure(*args, barrier=barrier)[0])
 
 
-def parallel_steps_per_s(backend: str, steps: int, config: str,
-                         processes: int) -> float:
-  """Summed steps/s of `processes` environments, one per process."""
+def independent_steps_per_s(backend: str, steps: int, config: str,
+                            processes: int) -> float:
+  """Summed steps/s of `processes` environments, one per process, each
+  running on its own (no lockstep, no pipes): what the cores allow."""
   context = multiprocessing.get_context("spawn")
   barrier = context.Barrier(processes)
   results = context.Queue()
@@ -97,6 +108,41 @@ def parallel_steps_per_s(backend: str, steps: int, config: str,
         worker.terminate()
 
 
+def measure_parallel(backend: str, steps: int, config: str, processes: int,
+                     repeats: int = 1) -> Tuple[float, float]:
+  """(wall-clock env steps/s, env steps per CPU second) of `processes`
+  environments stepped as one `ParallelEnvironments` batch (one worker
+  process each) with random actions, summed over the environments: the best
+  of `repeats` runs of `steps` batch steps. CPU time counts this process and
+  the workers."""
+  from environments import parallel  # pylint: disable=g-import-not-at-top
+  from environments.sumo import merge  # pylint: disable=g-import-not-at-top
+  batch = parallel.ParallelEnvironments(
+      [functools.partial(merge.DoubleLaneMerge, backend=backend,
+                         config=config, seed=seed)
+       for seed in range(processes)])
+  try:
+    rng = np.random.default_rng(0)
+    columns = rng.integers(0, merge.NUM_ACTIONS,
+                           (steps, batch.num_agents, processes))
+    actions = [dict(zip(batch.agent_ids, row.astype(np.int32)))
+               for row in columns]
+    batch.reset()  # Starts SUMO in every worker: not timed.
+    pids = batch.worker_pids
+    wall_rate = cpu_rate = 0.0
+    for _ in range(repeats):
+      cpu, start = _cpu_seconds(*pids), time.perf_counter()
+      for action in actions:
+        batch.step(action)
+      wall = time.perf_counter() - start
+      wall_rate = max(wall_rate, steps * processes / wall)
+      cpu_rate = max(cpu_rate,
+                     steps * processes / (_cpu_seconds(*pids) - cpu))
+    return wall_rate, cpu_rate
+  finally:
+    batch.close()
+
+
 def _define_flags() -> None:
   """Defined when run as a program only, so tests can import the module."""
   flags.DEFINE_integer("steps", 3000, "Timed steps per measurement.")
@@ -104,7 +150,7 @@ def _define_flags() -> None:
   flags.DEFINE_enum("config", "train", ["train", "C1", "C2", "C3", "C4"],
                     "Configuration (C1-C4 have heavy traffic).")
   flags.DEFINE_integer("processes", 2, "Parallel libsumo environments, one "
-                       "per process (0: skip).")
+                       "per worker process, stepped as one batch (0: skip).")
 
 
 def main(argv):
@@ -113,21 +159,31 @@ def main(argv):
     print("--steps and --repeats must be >= 1, --processes >= 0",
           file=sys.stderr)
     sys.exit(2)
-  rates = {}
+  rates, cpu_rates = {}, {}
   for backend in ("libsumo", "traci"):
     runs = [measure(backend, FLAGS.steps, FLAGS.config)
             for _ in range(FLAGS.repeats)]
     rates[backend] = max(r[0] for r in runs)
-    cpu = max(r[1] for r in runs)
+    cpu_rates[backend] = max(r[1] for r in runs)
     print(f"{backend + ' (' + FLAGS.config + ')':<24}"
-          f"{rates[backend]:>8.0f} steps/s  {cpu:>8.0f} steps/CPU-s")
+          f"{rates[backend]:>8.0f} steps/s  {cpu_rates[backend]:>8.0f} "
+          "steps/CPU-s")
   print(f"libsumo / traci: {rates['libsumo'] / rates['traci']:.2f}x "
         "(wall clock)")
   if FLAGS.processes:
-    total = parallel_steps_per_s("libsumo", FLAGS.steps, FLAGS.config,
-                                 FLAGS.processes)
-    print(f"{FLAGS.processes} x libsumo, one per process: "
-          f"{total:.0f} steps/s in total")
+    total, cpu = measure_parallel("libsumo", FLAGS.steps, FLAGS.config,
+                                  FLAGS.processes, FLAGS.repeats)
+    print(f"{f'{FLAGS.processes} x libsumo (' + FLAGS.config + ')':<24}"
+          f"{total:>8.0f} steps/s  {cpu:>8.0f} steps/CPU-s "
+          "(summed; one env per worker process)")
+    print(f"{FLAGS.processes} x libsumo / libsumo: "
+          f"{total / rates['libsumo']:.2f}x (wall clock), "
+          f"{cpu / cpu_rates['libsumo']:.2f}x (per CPU second)")
+    alone = independent_steps_per_s("libsumo", FLAGS.steps, FLAGS.config,
+                                    FLAGS.processes)
+    print(f"{FLAGS.processes} x libsumo, independent processes (no lockstep): "
+          f"{alone:.0f} steps/s, {alone / rates['libsumo']:.2f}x: what the "
+          "free cores allow")
 
 
 if __name__ == "__main__":

@@ -122,6 +122,38 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     self.assertEqual([r["episode"] for r in _rows(root)], [0, 1, 2])
 
+  @parameterized.named_parameters(
+      ("hsd_sts2", "launchers.hsd_sts2", ["--hparam=decoder_batch=20"]),
+      ("hsd_scripted_sts2", "launchers.hsd_scripted_sts2", []),
+      ("qmix_sts2", "launchers.qmix_sts2", []),
+      ("iql_sts2", "launchers.iql_sts2", []))
+  def test_sts2_tiny_run(self, module, extra):
+    root = tempfile.mkdtemp()
+    result = _launch(module, f"--root_dir={root}", *TINY, "--max_steps=20",
+                     "--hparam=batch_size=8", *extra)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    rows = _rows(root)
+    self.assertEqual([r["episode"] for r in rows], [0, 1, 2])
+    self.assertIn("win", rows[-1]["events"])
+
+  def test_hsd_analysis_draws_panels_and_adhoc_table(self):
+    root = tempfile.mkdtemp()
+    result = _launch("launchers.hsd_sts2", f"--root_dir={root}", *TINY,
+                     "--max_steps=20", "--hparam=batch_size=8")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    out = tempfile.mkdtemp()
+    result = _launch("launchers.hsd_analysis", f"--root_dir={root}",
+                     f"--out_dir={out}", "--num_episodes=2",
+                     "--adhoc_episodes=1")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    self.assertIn("2 scripted", result.stdout)
+    self.assertIn("1 defensive", result.stdout)
+    self.assertTrue(os.path.exists(os.path.join(out, "g_heatmaps.png")))
+    with open(os.path.join(out, "analysis.json")) as f:
+      report = json.load(f)
+    self.assertEqual(len(report["events"]), 4)
+    self.assertEqual(len(report["adhoc"]["hsd"]["1 scripted"]), 1)
+
   def test_cm3_stage2_starts_from_stage1(self):
     stage1, stage2 = tempfile.mkdtemp(), tempfile.mkdtemp()
     common = [*TINY, "--episodes_per_iteration=1", "--max_steps=12"]
@@ -298,6 +330,17 @@ class BenchmarkSmokeTest(absltest.TestCase):
                      [["merge", "cm3"], ["merge", "iac"]] * 2)
     self.assertTrue(os.path.exists(os.path.join(out, "merge.png")))
 
+  def test_reproduce_hsd_tabulates_win_rate(self):
+    out = tempfile.mkdtemp()
+    result = _launch("benchmarks.reproduce_hsd", f"--out_dir={out}",
+                     "--method=iql", "--seeds=0", "--num_episodes=1",
+                     timeout=600)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    rows = [l.split()[:2] for l in result.stdout.splitlines()
+            if l.startswith("sts2")]
+    self.assertIn(["sts2", "iql"], rows)
+    self.assertTrue(os.path.exists(os.path.join(out, "sts2.png")))
+
   def test_reproduce_metagrad_draws_cooperator_and_winner(self):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_metagrad", f"--out_dir={out}",
@@ -372,6 +415,10 @@ class BadInputTest(parameterized.TestCase):
        ["--hparam=mixer_size=3"]),
       ("iac_bad_hparam_value", "launchers.iac_checkers",
        ["--hparam=batch_size=0"]),
+      ("hsd_bad_skill_reward", "launchers.hsd_sts2",
+       ["--hparam=skill_reward=oracle"]),
+      ("hsd_analysis_no_run", "launchers.hsd_analysis",
+       []),
       ("unknown_env", "launchers.train", ["--env=chess", "--method=pg"]),
       ("unknown_method", "launchers.train", ["--env=ipd", "--method=dqn"]),
       ("unknown_env_arg", "launchers.train",

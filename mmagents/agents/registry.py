@@ -14,6 +14,8 @@ from mmagents.agents import pg_c
 from mmagents.cm3 import agent as cm3
 from mmagents.cm3 import baselines as cm3_baselines
 from mmagents.core import agent as agent_lib
+from mmagents.hsd import agent as hsd
+from mmagents.hsd import baselines as hsd_baselines
 from mmagents.lio import actor_critic as lio_ac
 from mmagents.lio import agent as lio
 from mmagents.lio import decentralized as lio_dec
@@ -57,6 +59,10 @@ _METHODS: Dict[str, Method] = {
     "coma": Method(cm3_baselines.COMAConfig, cm3_baselines.COMAAgent,
                    multigoal=True),
     "qmix": Method(qmix.QMIXConfig, qmix.QMIXAgent, multigoal=True),
+    "hsd": Method(hsd.HSDConfig, hsd.HSDAgent),
+    "iql_team": Method(hsd_baselines.IQLConfig, hsd_baselines.IQLAgent),
+    "qmix_team": Method(hsd_baselines.QMIXTeamConfig,
+                        hsd_baselines.QMIXTeamAgent),
 }
 
 

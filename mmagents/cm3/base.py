@@ -30,6 +30,7 @@ from environments import multigoal
 from mmagents.cm3 import inputs as inputs_lib
 from mmagents.core import agent as agent_lib
 from mmagents.core import augmentation
+from mmagents.core import config_args
 from mmagents.core import replay as replay_lib
 from mmagents.core import returns as returns_lib
 
@@ -64,21 +65,11 @@ class MultiGoalConfig:
   steps_per_train: int = 0
 
   def __post_init__(self):
-    for name in ("policy_learning_rate", "critic_learning_rate"):
-      if getattr(self, name) <= 0:
-        raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-    if not 0.0 <= self.gamma <= 1.0:
-      raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
-    if not 0.0 < self.target_update_rate <= 1.0:
-      raise ValueError("target_update_rate must be in (0, 1], got "
-                       f"{self.target_update_rate}")
-    if not (0.0 <= self.epsilon_end <= 1.0 and 0.0 <= self.epsilon_start
-            <= 1.0):
-      raise ValueError("epsilon_start and epsilon_end must be in [0, 1]")
-    for name in ("epsilon_episodes", "replay_capacity", "batch_size",
-                 "epochs"):
-      if getattr(self, name) < 1:
-        raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+    config_args.check_ranges(
+        self, at_least_one=("epsilon_episodes", "replay_capacity",
+                            "batch_size", "epochs"),
+        positive=("policy_learning_rate", "critic_learning_rate"),
+        probabilities=("epsilon_start", "epsilon_end"))
     if self.steps_per_train < 0:
       raise ValueError("steps_per_train must be >= 0 (0: on-policy)")
     if not self.policy_hidden_sizes or not self.critic_hidden_sizes:
@@ -233,9 +224,8 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
   # ------------------------------------------------------------- training
   def begin_iteration(self, episode: int) -> None:
     c = self.config
-    frac = min(1.0, episode / c.epsilon_episodes)
-    self.epsilon.assign(c.epsilon_start + frac * (c.epsilon_end
-                                                  - c.epsilon_start))
+    self.epsilon.assign(agent_lib.linear_decay(
+        c.epsilon_start, c.epsilon_end, c.epsilon_episodes, episode))
 
   def scalars(self) -> Dict[str, float]:
     return {"epsilon": float(self.epsilon.numpy())}

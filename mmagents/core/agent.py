@@ -8,9 +8,10 @@ A method is one subclass. It builds its Keras networks, then calls
   base builds ``policy`` (no exploration) and ``collect_policy`` (exploring),
   both TF-Agents policies usable by drivers;
 * ``_loss(experience, weights, training)``: a `LossInfo`;
-* optionally ``_train`` (meta-gradient methods), ``begin_iteration`` (schedules),
-  ``scalars`` (values to log) and ``build_pipeline`` (state kept between
-  iterations).
+* optionally ``_train`` (meta-gradient methods), ``begin_iteration``
+  (schedules), ``scalars`` (values to log), ``observe_evaluation``
+  (curricula driven by evaluation results) and ``build_pipeline`` (state
+  kept between iterations).
 
 The public ``train``/``loss`` of `TFAgent` call the protected versions; the
 default ``_train`` takes one optimizer step on ``_loss`` and increments
@@ -29,6 +30,13 @@ from tf_agents.agents import tf_agent
 
 from mmagents.core import layout as layout_lib
 from mmagents.core import policies
+
+
+def linear_decay(start: float, end: float, episodes: int,
+                 episode: int) -> float:
+  """`start` moving linearly to `end` over `episodes`, then `end` (ε)."""
+  frac = min(1.0, episode / episodes)
+  return start + frac * (end - start)
 
 
 class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
@@ -133,6 +141,11 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
   def scalars(self) -> Dict[str, float]:
     """Extra values (schedules, ...) that the runner logs."""
     return {}
+
+  def observe_evaluation(self, row: Dict[str, Any]) -> None:
+    """Sees each evaluation's metrics row (curricula driven by evaluation
+    results, e.g. HSD's α); called before the checkpoint is saved."""
+    del row
 
   def build_optimizers(self) -> None:
     """Creates optimizer state now, so checkpoints restore it eagerly."""

@@ -26,6 +26,8 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from mmagents.core import networks
+
 
 @dataclasses.dataclass(frozen=True)
 class ImageInput:
@@ -88,7 +90,7 @@ class Trunk(tf.keras.layers.Layer):
     return self.encoder(main)
 
 
-class AugmentableNetwork(tf.keras.layers.Layer):
+class AugmentableNetwork(networks.TargetTracking, tf.keras.layers.Layer):
   """A feed-forward network on ``[B, D_main]`` (and, augmented, a side input
   ``[B, D_side]``) → ``[B, output_size]``; hidden layers use ReLU."""
 
@@ -168,14 +170,6 @@ class AugmentableNetwork(tf.keras.layers.Layer):
     """Creates every weight now (a call on zeros), e.g. before a restore."""
     side = tf.zeros([1, side_size]) if self.augmented else None
     self(tf.zeros([1, main_size]), side)
-
-  def copy_weights_from(self, other: "AugmentableNetwork") -> None:
-    for target, source in zip(self.weights, other.weights):
-      target.assign(source)
-
-  def soft_update_from(self, other: "AugmentableNetwork", tau: float) -> None:
-    for target, source in zip(self.weights, other.weights):
-      target.assign(tau * source + (1.0 - tau) * target)
 
 
 def restore_trunk(network: AugmentableNetwork, checkpoint_path: str,

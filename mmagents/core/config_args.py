@@ -62,3 +62,25 @@ def parse(pairs: Iterable[str], defaults: Mapping[str, Any],
 def accepted_kwargs(factory: Callable[..., Any]) -> Dict[str, Any]:
   """Keyword defaults of an environment factory minus the seed."""
   return {k: v for k, v in defaults_of(factory).items() if k != "seed"}
+
+
+def check_ranges(config: Any, at_least_one: Iterable[str] = (),
+                 positive: Iterable[str] = (),
+                 probabilities: Iterable[str] = ()) -> None:
+  """Raises a ValueError naming the first field of `config` out of range:
+  integers `at_least_one` (>= 1), `positive` (> 0), `probabilities` (in
+  [0, 1]); ``gamma`` in [0, 1] and ``target_update_rate`` in (0, 1] when
+  the config has them."""
+  for name in at_least_one:
+    if getattr(config, name) < 1:
+      raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
+  for name in positive:
+    if getattr(config, name) <= 0:
+      raise ValueError(f"{name} must be > 0, got {getattr(config, name)}")
+  for name in (*probabilities, "gamma"):
+    value = getattr(config, name, 0.0)
+    if not 0.0 <= value <= 1.0:
+      raise ValueError(f"{name} must be in [0, 1], got {value}")
+  rate = getattr(config, "target_update_rate", 1.0)
+  if not 0.0 < rate <= 1.0:
+    raise ValueError(f"target_update_rate must be in (0, 1], got {rate}")

@@ -16,6 +16,20 @@ import numpy as np
 import tensorflow as tf
 
 
+class TargetTracking:
+  """Target-network updates for a Keras layer or model (a mixin)."""
+
+  def copy_weights_from(self, other) -> None:
+    """θ ← θ_other, weight by weight in creation order."""
+    for target, source in zip(self.weights, other.weights):
+      target.assign(source)
+
+  def soft_update_from(self, other, tau: float) -> None:
+    """θ ← τ θ_other + (1 − τ) θ, the soft target-network update."""
+    for target, source in zip(self.weights, other.weights):
+      target.assign(tau * source + (1.0 - tau) * target)
+
+
 class StackedMLP(tf.keras.layers.Layer):
   """N independent MLPs (no parameter sharing) evaluated in one call.
 

@@ -78,6 +78,11 @@ class TransitionReplay(tf.Module):
     return {key: tf.gather(storage, indices)
             for key, storage in self._storage.items()}
 
+  def contents(self) -> Dict[str, tf.Tensor]:
+    """Every stored transition (storage order, not insertion order)."""
+    return {key: storage[:self.size]
+            for key, storage in self._storage.items()}
+
   def clear(self) -> None:
     self.size.assign(0)
     self.next_index.assign(0)

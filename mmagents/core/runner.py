@@ -229,6 +229,7 @@ class Runner:
       row["train_return_mean"] = float(np.sum(train_returns, axis=1).mean())
     row.update({k: np.asarray(v).tolist() for k, v in method_metrics.items()})
     row.update(self.agent.scalars())
+    self.agent.observe_evaluation(row)  # Before the checkpoint saves it.
     self.metrics.append(row)
     self._summaries(row, episodes_per_s, list(method_metrics))
     self._metrics_rows.assign_add(1)
@@ -240,6 +241,8 @@ class Runner:
     rate = f" | {episodes_per_s:.0f} episodes/s" if episodes_per_s else ""
     extra = "".join(f" | {key.replace('_', ' ')} {row[key]:+.2f}"
                     for key in self.agent.progress_metrics)
+    if np.ndim(row["events"].get("win", ())) == 0:  # Team games.
+      extra += f" | win rate {row['events']['win']:.2f}"
     self._log(f"{self.name} | episode {episode}/{self.config.num_episodes} | "
               f"env steps {row['env_steps']} | eval return "
               f"{row['return_mean']:+.2f} (agents {agents}){extra}{rate}")

@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from mmagents.core import augmentation
+from mmagents.core import networks
 
 
 def elu(x: tf.Tensor) -> tf.Tensor:
@@ -66,7 +67,7 @@ def _apply(layers: List[tf.keras.layers.Dense], x: tf.Tensor) -> tf.Tensor:
   return x
 
 
-class QMixer(tf.keras.layers.Layer):
+class QMixer(networks.TargetTracking, tf.keras.layers.Layer):
   """Monotone mixing of ``[B, N]`` agent values into ``[B]`` team values."""
 
   def __init__(self, num_agents: int, embed_dim: int = 64,
@@ -135,12 +136,3 @@ class QMixer(tf.keras.layers.Layer):
   def build_weights(self, condition_size: int) -> None:
     """Creates every weight now (a call on zeros), e.g. before a copy."""
     self(tf.zeros([1, self.num_agents]), tf.zeros([1, condition_size]))
-
-  def copy_weights_from(self, other: "QMixer") -> None:
-    for target, source in zip(self.weights, other.weights):
-      target.assign(source)
-
-  def soft_update_from(self, other: "QMixer", tau: float) -> None:
-    """θ ← τ θ_other + (1 − τ) θ, the target-network update."""
-    for target, source in zip(self.weights, other.weights):
-      target.assign(tau * source + (1.0 - tau) * target)
