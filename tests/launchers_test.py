@@ -268,6 +268,13 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertLen(rows, 6)
     self.assertGreater(float(rows[0].split()[-1]), 0.0)
 
+  def test_hsd_cost_prints_every_ratio(self):
+    result = _launch("benchmarks.hsd_cost", "--iterations=1", "--warmup=1",
+                     "--updates=2")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    for label in ("iql_team", "qmix_team", "hsd high", "hsd low"):
+      self.assertIn(label, result.stdout)
+
   def test_aga_cost_prints_every_ratio(self):
     result = _launch("benchmarks.aga_cost", "--calls=2", "--repeats=1",
                      "--batch=8", "--cleanup", timeout=600)
