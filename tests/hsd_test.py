@@ -271,6 +271,37 @@ class HSDAgentTest(tf.test.TestCase):
     self.assertAllClose(low1, np.repeat(s["team_reward"].numpy()[:, None],
                                         3, 1))
 
+  def test_high_level_transitions_are_semi_markov(self):
+    for smdp in ("discounted", "scaled_sum"):
+      config = hsd.HSDConfig(segment_length=4, gamma=0.9, smdp_reward=smdp,
+                             **SMALL)
+      tf_env, agent = _env_and_agent(config)
+      exp = _collect(tf_env, agent.collect_policy, agent.collect_data_spec)
+      s = agent.steps(exp)
+      skills = exp.policy_info["skill"][0]
+      segs = segments.split(exp.policy_info["new_segment"][0], s["valid"])
+      agent._add_segments(s, skills, segs)
+      rows = agent.high_replay.contents()
+      reward, discount = s["team_reward"].numpy(), s["discount"].numpy()
+      obs = s["observation"].numpy()
+      self.assertEqual(int(agent.high_replay.size), int(segs.count))
+      for k, (start, length) in enumerate(zip(segs.start.numpy(),
+                                              segs.length.numpy())):
+        r = reward[start:start + length]
+        end = start + length - 1
+        if smdp == "discounted":
+          want = np.sum(0.9 ** np.arange(length) * r)
+          boot = 0.9 ** length * discount[end]
+        else:
+          want = 0.9 ** 4 * r.sum()
+          boot = 0.9 * discount[end]
+        self.assertAllClose(rows["reward"][k], want, atol=1e-5)
+        self.assertAllClose(rows["bootstrap"][k], boot, atol=1e-6)
+        self.assertAllEqual(rows["choice"][k], skills[start])
+        self.assertAllClose(rows["next_observation"][k], obs[end + 1])
+      # The episodes end in terminations: their last segments bootstrap 0.
+      self.assertEqual(int(np.sum(rows["bootstrap"].numpy() == 0)), 2)
+
   def test_alpha_schedule(self):
     config = hsd.HSDConfig(alpha_start=0.63, alpha_end=0.6, alpha_step=0.02,
                            alpha_threshold=0.7, **SMALL)
