@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Any, Callable, Dict
 
 from environments import base
 from environments import escape_room
@@ -54,3 +54,10 @@ def factory(name: str) -> Callable[..., base.MultiAgentPyEnvironment]:
 def make(name: str, **kwargs) -> base.MultiAgentPyEnvironment:
   """Builds environment `name` with keyword arguments `kwargs`."""
   return factory(name)(**kwargs)
+
+
+def make_seeded(name: str, kwargs: Dict[str, Any],
+                seed: int) -> base.MultiAgentPyEnvironment:
+  """`make(name, seed=seed, **kwargs)` with the seed last, for
+  `functools.partial` factories that worker processes can unpickle."""
+  return make(name, seed=seed, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from typing import Any, Callable, Dict, Tuple
 
@@ -246,6 +247,11 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
   with launch.bad_input():
     method = method_registry.get(method_name)
     env = env_registry.make(env_name, **env_kwargs)  # Validates them.
+    if FLAGS.parallel_envs > 1 and not method.agent_cls.batched_collection:
+      raise ValueError(
+          f"--parallel_envs={FLAGS.parallel_envs}: {method_name} trains on "
+          "whole episodes of one environment; only methods that learn from "
+          "transition replay (cm3, iac, coma, qmix) collect from several")
     if method.multigoal and not hasattr(env, "multigoal_parts"):
       raise ValueError(f"{method_name} needs a multi-goal environment "
                        "(particle_navigation, checkers, sumo_merge), not "
@@ -255,14 +261,15 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
         eval_interval=FLAGS.eval_interval,
         num_eval_episodes=FLAGS.num_eval_episodes, seed=FLAGS.seed,
         episodes_per_iteration=FLAGS.episodes_per_iteration,
-        verbose=not FLAGS.quiet)
+        verbose=not FLAGS.quiet, parallel_envs=FLAGS.parallel_envs)
   launch.select_device(FLAGS.device)
   identity = {"env": env_name, "env_kwargs": env_kwargs,
               "method": method_name,
               "method_config": dataclasses.asdict(method_config)}
 
-  def make_env(seed):
-    return env_registry.make(env_name, seed=seed, **env_kwargs)
+  # Picklable: --parallel_envs builds environments in worker processes.
+  make_env = functools.partial(env_registry.make_seeded, env_name,
+                               env_kwargs)
 
   def make_agent(tf_env, py_env):
     parts = {"parts": py_env.multigoal_parts} if method.multigoal else {}

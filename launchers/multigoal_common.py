@@ -45,6 +45,11 @@ def define_flags(game: str, method: str) -> None:
     flags.DEFINE_enum("config", "train", ["train", "C1", "C2", "C3", "C4"],
                       "Lanes and traffic: train (empty road) or a "
                       "heavy-traffic test configuration of Table A.1.")
+    flags.DEFINE_enum("backend", "traci", ["traci", "libsumo"],
+                      "SUMO connection; libsumo (faster) holds one "
+                      "simulation per process, so it needs "
+                      "--parallel_envs >= 2 (training in worker processes, "
+                      "evaluation here).")
   if method == "cm3":
     flags.DEFINE_integer("stage", 2, "Curriculum stage: 1 (one agent, the "
                          "induced MDP) or 2 (all agents).")
@@ -89,9 +94,16 @@ def _env(game: str, stage: int, max_steps: int) -> Tuple[str, Dict[str, Any]]:
     if FLAGS.prob_random is not None and stage == 2:
       kwargs["prob_random"] = FLAGS.prob_random
     return "particle_navigation", kwargs
-  if game == "sumo":  # traci: training and evaluation share the process.
-    return "sumo_merge", {"max_steps": max_steps, "stage1": stage == 1,
-                          "config": FLAGS.config}
+  if game == "sumo":
+    if FLAGS.backend == "libsumo" and FLAGS.parallel_envs < 2:
+      raise ValueError("--backend=libsumo needs --parallel_envs >= 2 (one "
+                       "simulation per process: training and evaluation "
+                       "cannot share one)")
+    kwargs = {"max_steps": max_steps, "stage1": stage == 1,
+              "config": FLAGS.config}
+    if FLAGS.backend != "traci":  # Runs made before the flag stay valid.
+      kwargs["backend"] = FLAGS.backend
+    return "sumo_merge", kwargs
   return "checkers", {"max_steps": max_steps, "stage1": stage == 1}
 
 
@@ -110,6 +122,7 @@ def train(name: str, game: str, method: str) -> Dict[str, Any]:
     FLAGS.num_episodes = preset.num_episodes
   if not FLAGS["episodes_per_iteration"].present:
     FLAGS.episodes_per_iteration = preset.episodes_per_iteration
-  env_name, env_kwargs = _env(game, stage, FLAGS.max_steps or
-                              preset.max_steps)
+  with launch.bad_input():
+    env_name, env_kwargs = _env(game, stage, FLAGS.max_steps or
+                                preset.max_steps)
   return common.train_eval(name, env_name, env_kwargs, preset.method, config)

@@ -154,6 +154,18 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(len(report["events"]), 4)
     self.assertEqual(len(report["adhoc"]["hsd"]["1 scripted"]), 1)
 
+  def test_parallel_training_environments(self):
+    root = tempfile.mkdtemp()
+    result = _launch("launchers.iac_particle", f"--root_dir={root}",
+                     "--num_episodes=4", "--eval_interval=2",
+                     "--num_eval_episodes=1", "--quiet",
+                     "--episodes_per_iteration=2", "--max_steps=12",
+                     "--parallel_envs=2")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    rows = _rows(root)
+    self.assertEqual([r["episode"] for r in rows], [0, 2, 4])
+    self.assertEqual(rows[-1]["env_steps"], 4 * 12)
+
   def test_cm3_stage2_starts_from_stage1(self):
     stage1, stage2 = tempfile.mkdtemp(), tempfile.mkdtemp()
     common = [*TINY, "--episodes_per_iteration=1", "--max_steps=12"]
@@ -422,6 +434,9 @@ class BadInputTest(parameterized.TestCase):
        ["--hparam=mixer_size=3"]),
       ("iac_bad_hparam_value", "launchers.iac_checkers",
        ["--hparam=batch_size=0"]),
+      ("pg_parallel_envs", "launchers.pg_ipd", ["--parallel_envs=2"]),
+      ("sumo_libsumo_in_one_process", "launchers.iac_sumo",
+       ["--backend=libsumo"]),
       ("hsd_bad_skill_reward", "launchers.hsd_sts2",
        ["--hparam=skill_reward=oracle"]),
       ("hsd_analysis_no_run", "launchers.hsd_analysis",

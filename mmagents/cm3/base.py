@@ -24,6 +24,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
+from tf_agents.trajectories import time_step as ts
 
 from environments import base as env_base
 from environments import multigoal
@@ -83,6 +84,8 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
   `_update(batch)`: one minibatch step of every network, returning the
   policy loss.
   """
+
+  batched_collection = True  # Transitions of every row go to the replay.
 
   def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
                parts: multigoal.MultiGoalParts,
@@ -209,17 +212,27 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
             "discount": ((), tf.float32)}
 
   def add_experience(self, experience) -> None:
-    """Adds the valid transitions of a ``[1, T]`` trajectory batch."""
-    observations = self.layout.stack_observations(experience.observation)[0]
-    state = tf.cast(experience.observation[env_base.STATE_KEY][0], tf.float32)
-    shift = lambda x: tf.concat([x[1:], x[-1:]], 0)
+    """Adds the transitions of a ``[B, T]`` trajectory batch (one row per
+    environment) that have a successor in their row: a row of a batch of
+    environments may stop inside an episode."""
+    observations = self.layout.stack_observations(experience.observation)
+    state = tf.cast(experience.observation[env_base.STATE_KEY], tf.float32)
+    actions = self.layout.stack_actions(experience.action)
+    # The row's last step is followed by a padding-like LAST step.
+    last = tf.ones_like(experience.step_type[:, :1]) * ts.StepType.LAST
+    following = tf.concat([experience.step_type[:, 1:], last], 1)
+    orphan = tf.logical_and(
+        tf.equal(experience.next_step_type, ts.StepType.MID),
+        tf.not_equal(following, ts.StepType.MID))
+    valid = tf.logical_and(returns_lib.valid_mask(experience) > 0, ~orphan)
+    shift = lambda x: tf.concat([x[:, 1:], x[:, -1:]], 1)
+    flat = lambda x: tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
     self.replay.add({
-        "observation": observations, "next_observation": shift(observations),
-        "state": state, "next_state": shift(state),
-        "action": self.layout.stack_actions(experience.action)[0],
-        "reward": experience.reward[0],
-        "discount": experience.discount[0]},
-        returns_lib.valid_mask(experience)[0] > 0)
+        "observation": flat(observations),
+        "next_observation": flat(shift(observations)),
+        "state": flat(state), "next_state": flat(shift(state)),
+        "action": flat(actions), "reward": flat(experience.reward),
+        "discount": flat(experience.discount)}, flat(valid))
 
   # ------------------------------------------------------------- training
   def begin_iteration(self, episode: int) -> None:

@@ -44,6 +44,9 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
 
   # Scalar `experience_metrics` keys that the progress line also prints.
   progress_metrics: Tuple[str, ...] = ()
+  # Whether `train` takes experience of several environments (``[B, T]``
+  # rows, any of which may end in an unfinished episode).
+  batched_collection: bool = False
 
   def __init__(self,
                time_step_spec,

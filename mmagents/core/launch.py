@@ -40,6 +40,10 @@ def define_run_flags(num_episodes: int, eval_interval: int,
                        "Episodes per evaluation.")
   flags.DEFINE_integer("episodes_per_iteration", 1,
                        "Episodes collected per training step.")
+  flags.DEFINE_integer("parallel_envs", 1,
+                       "Training environments, each in its own worker "
+                       "process (methods that learn from transition "
+                       "replay: cm3, iac, coma, qmix).")
   flags.DEFINE_enum("device", "cpu", ["cpu", "gpu"], "Where TensorFlow runs.")
   flags.DEFINE_bool("quiet", False, "No progress lines.")
   flags.mark_flag_as_required("root_dir")

@@ -18,6 +18,7 @@ numbers as an uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -42,6 +43,7 @@ AgentFactory = Callable[[tf_py_environment.TFPyEnvironment,
                         agent_lib.MultiAgentTFAgent]
 
 _EVAL_SEED_OFFSET = 10_007
+_PARALLEL_SEED_STRIDE = 1_009
 
 
 class NonFiniteLossError(RuntimeError):
@@ -59,10 +61,12 @@ class RunConfig:
   episodes_per_iteration: int = 1
   keep_checkpoints: int = 3
   verbose: bool = True
+  parallel_envs: int = 1
 
   def __post_init__(self):
     for name in ("num_episodes", "eval_interval", "num_eval_episodes",
-                 "episodes_per_iteration", "keep_checkpoints"):
+                 "episodes_per_iteration", "keep_checkpoints",
+                 "parallel_envs"):
       if getattr(self, name) < 1:
         raise experiment_io.UsageError(
             f"--{name} must be a positive integer, got {getattr(self, name)}")
@@ -84,11 +88,19 @@ class Runner:
     self.resuming = experiment_io.check_identity(root, self.identity)
     # Seeds Python, NumPy and TF (Keras initializers draw from Python's).
     tf.keras.utils.set_random_seed(config.seed)
-    self.train_py = env_factory(config.seed)
     self.eval_py = env_factory(config.seed + _EVAL_SEED_OFFSET)
+    self.train_py = _training_environment(env_factory, config)
     self.train_env = tf_py_environment.TFPyEnvironment(self.train_py)
     self.eval_env = tf_py_environment.TFPyEnvironment(self.eval_py)
-    self.agent = agent_factory(self.train_env, self.train_py)
+    # A batch of environments has no single env to size the agent by.
+    self.agent = agent_factory(
+        self.train_env, self.eval_py if config.parallel_envs > 1
+        else self.train_py)
+    if config.parallel_envs > 1 and not self.agent.batched_collection:
+      raise experiment_io.UsageError(
+          f"--parallel_envs={config.parallel_envs}: {name} trains on whole "
+          "episodes of one environment; only methods that learn from "
+          "transition replay (cm3, iac, coma, qmix) collect from several")
     self.agent.build_optimizers()
     self.agent.build_pipeline(config.episodes_per_iteration
                               * (self.train_py.max_steps + 1))
@@ -120,8 +132,9 @@ class Runner:
   def _build_loop(self, tf_env, py_env, policy, num_episodes: int,
                   train: bool) -> Callable[[], tuple]:
     """A function that plays `num_episodes` episodes (and trains on them)."""
+    # Each environment of a batch may play all the episodes (one row each).
     buffer = tf_uniform_replay_buffer.TFUniformReplayBuffer(
-        self.agent.collect_data_spec, batch_size=1,
+        self.agent.collect_data_spec, batch_size=tf_env.batch_size,
         max_length=num_episodes * (py_env.max_steps + 1))
     # Batches are padded to the buffer's capacity: static shapes.
     driver = dynamic_episode_driver.DynamicEpisodeDriver(
@@ -178,7 +191,9 @@ class Runner:
       self.train_py.pop_finished_events()
       losses.append(loss)
       train_returns.extend(returns.numpy())
-      previous, episode = episode, episode + cfg.episodes_per_iteration
+      played = (len(returns) if cfg.parallel_envs > 1  # Maybe a few more.
+                else cfg.episodes_per_iteration)
+      previous, episode = episode, episode + played
       self._episode.assign(episode)
       self._env_steps.assign_add(steps)
       if (episode // cfg.eval_interval > previous // cfg.eval_interval
@@ -300,16 +315,32 @@ class Runner:
       print(message, file=sys.stdout, flush=True)
 
 
+def _training_environment(env_factory: EnvFactory, config: RunConfig):
+  """One environment, or `parallel_envs` of them in worker processes
+  (the factory must then be picklable; environment i gets seed + i·1009)."""
+  if config.parallel_envs == 1:
+    return env_factory(config.seed)
+  from environments import parallel  # pylint: disable=g-import-not-at-top
+  return parallel.ParallelEnvironments(
+      [functools.partial(env_factory, config.seed + i * _PARALLEL_SEED_STRIDE)
+       for i in range(config.parallel_envs)])
+
+
 def _episode_returns(experience) -> tf.Tensor:
-  """Per-episode summed rewards ``[E, N]`` of a single-row buffer batch."""
-  valid = returns_lib.valid_mask(experience)[0]                 # [T]
-  rewards = experience.reward[0] * valid[:, None]               # [T, N]
-  ends = tf.cast(experience.is_last()[0], tf.int32)             # [T]
-  episode_index = tf.cumsum(ends, exclusive=True)
-  num_episodes = tf.reduce_sum(ends)
-  # Steps after the last episode end (a boundary) land in an extra segment.
-  sums = tf.math.unsorted_segment_sum(rewards, episode_index, num_episodes + 1)
-  return sums[:num_episodes]
+  """Summed rewards ``[E, N]`` of the episodes that end in a buffer batch
+  (row by row; an unfinished episode at a row's end is left out)."""
+  per_row = []
+  for row in range(experience.reward.shape[0]):
+    valid = returns_lib.valid_mask(experience)[row]               # [T]
+    rewards = experience.reward[row] * valid[:, None]             # [T, N]
+    ends = tf.cast(experience.is_last()[row], tf.int32)           # [T]
+    episode_index = tf.cumsum(ends, exclusive=True)
+    num_episodes = tf.reduce_sum(ends)
+    # Steps after the last episode end land in an extra segment.
+    sums = tf.math.unsorted_segment_sum(rewards, episode_index,
+                                        num_episodes + 1)
+    per_row.append(sums[:num_episodes])
+  return tf.concat(per_row, 0)
 
 
 def _mean_events(finished: List[Dict[str, np.ndarray]]) -> Dict[str, Any]:
