@@ -172,7 +172,9 @@ class ParallelEnvironmentsTest(absltest.TestCase):
       with self.assertRaisesRegex(RuntimeError,
                                   r"environment 1 \(worker pid .*\) died"):
         batch.step(no_op)
-      self.assertLess(time.monotonic() - start, 5.0)
+      # Well before the receive timeout (closing the survivor takes
+      # seconds on a loaded machine).
+      self.assertLess(time.monotonic() - start, parallel.TIMEOUT_S / 2)
       self.assertEqual(_children(), [])
       with self.assertRaisesRegex(RuntimeError, "closed"):
         batch.reset()
@@ -189,7 +191,8 @@ class ParallelEnvironmentsTest(absltest.TestCase):
       with self.assertRaisesRegex(
           RuntimeError, "environment 1 .* did not answer within 1 s"):
         batch.step({a: np.zeros(2, np.int32) for a in batch.agent_ids})
-      self.assertLess(time.monotonic() - start, 15.0)
+      # Well before the sleeping worker would answer (60 s).
+      self.assertLess(time.monotonic() - start, 45.0)
       self.assertEqual(_children(), [])
     finally:
       batch.close()
