@@ -77,7 +77,7 @@ class MultiGoalConfig:
       raise ValueError("policy and critic need at least one hidden layer")
 
 
-class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
+class MultiGoalAgent(agent_lib.CentralizedTeamAgent):
   """Base of the multi-goal methods: actor, replay and the update loop.
 
   Subclasses build their critics in `_build_critics` and implement
@@ -94,19 +94,10 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
     if parts.num_agents != len(agent_ids):
       raise ValueError(f"parts describe {parts.num_agents} agents, the "
                        f"environment has {len(agent_ids)}")
-    if multigoal_state_missing(time_step_spec):
-      raise ValueError("multi-goal methods need the global state "
-                       "(observation['state'])")
-    self.config = config
     self.parts = parts
-    self.epsilon = tf.Variable(config.epsilon_start, trainable=False,
-                               name="epsilon")
-    super().__init__(time_step_spec, action_spec, agent_ids, seed=seed,
-                     name=name)
-    if len(set(self.layout.num_actions)) != 1:
-      raise ValueError("multi-goal agents share one action set")
+    super().__init__(time_step_spec, action_spec, agent_ids, config,
+                     seed=seed, name=name)
     self.inputs = inputs_lib.MultiGoalInputs(parts, self.layout.max_actions)
-    self.train_rng = tf.random.Generator.from_seed(seed + 104_729)
     self.replay = replay_lib.TransitionReplay(
         config.replay_capacity, self._replay_fields())
     self.updates_done = tf.Variable(0, dtype=tf.int64, trainable=False,
@@ -235,14 +226,6 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
         "discount": flat(experience.discount)}, flat(valid))
 
   # ------------------------------------------------------------- training
-  def begin_iteration(self, episode: int) -> None:
-    c = self.config
-    self.epsilon.assign(agent_lib.linear_decay(
-        c.epsilon_start, c.epsilon_end, c.epsilon_episodes, episode))
-
-  def scalars(self) -> Dict[str, float]:
-    return {"epsilon": float(self.epsilon.numpy())}
-
   def train_iteration(self, collect):
     experience = collect()
     return self.train(experience), [experience]
@@ -303,12 +286,6 @@ class MultiGoalAgent(agent_lib.MultiAgentTFAgent):
     raise NotImplementedError
 
 
-def multigoal_state_missing(time_step_spec) -> bool:
-  observation = time_step_spec.observation
-  return (not isinstance(observation, dict)
-          or env_base.STATE_KEY not in observation)
-
-
 class MultiGoalActorCritic(MultiGoalAgent):
   """A shared ε-floored actor on (o_self, g) and, augmented, o_others;
   subclasses add critics and the weights of the policy gradient."""
@@ -339,9 +316,9 @@ class MultiGoalActorCritic(MultiGoalAgent):
         self.apply_observation_network(net, observations), epsilon)
 
   def _behaviour_probs(self, observation, explore: bool) -> tf.Tensor:
-    epsilon = self.epsilon if explore else tf.constant(0.0)
-    return self.policy_probs(
-        self.actor, self.layout.stack_observations(observation), epsilon)
+    return self.policy_probs(self.actor,
+                             self.layout.stack_observations(observation),
+                             self.explore_epsilon(explore))
 
   def policy_gradient_loss(self, batch: Dict[str, tf.Tensor],
                            weights: tf.Tensor) -> tf.Tensor:

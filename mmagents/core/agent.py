@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 
+from environments import base as env_base
 from mmagents.core import layout as layout_lib
 from mmagents.core import policies
 
@@ -173,3 +174,44 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
     self._optimizer.apply_gradients(zip(gradients, variables))
     self.train_step_counter.assign_add(1)
     return loss_info
+
+
+class CentralizedTeamAgent(MultiAgentTFAgent):
+  """Base of methods trained centrally on the global state, with one action
+  set shared by all agents and ε decaying linearly over episodes.
+
+  `config` needs ``epsilon_start``, ``epsilon_end`` and
+  ``epsilon_episodes``. Sets ``self.config``, ``self.epsilon`` (a variable,
+  so checkpoints keep it), ``self.state_size`` and ``self.train_rng`` (the
+  generator that minibatch sampling draws from).
+  """
+
+  def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
+               config: Any, seed: int = 0, name: Optional[str] = None):
+    observation = time_step_spec.observation
+    if not (isinstance(observation, dict)
+            and env_base.STATE_KEY in observation):
+      raise ValueError(f"{type(self).__name__} needs the global state "
+                       f"(observation['{env_base.STATE_KEY}'])")
+    self.config = config
+    self.epsilon = tf.Variable(config.epsilon_start, trainable=False,
+                               name="epsilon")
+    super().__init__(time_step_spec, action_spec, agent_ids, seed=seed,
+                     name=name)
+    if len(set(self.layout.num_actions)) != 1:
+      raise ValueError(f"{type(self).__name__} needs one action set shared "
+                       "by all agents")
+    self.state_size = int(observation[env_base.STATE_KEY].shape[-1])
+    self.train_rng = tf.random.Generator.from_seed(seed + 104_729)
+
+  def begin_iteration(self, episode: int) -> None:
+    c = self.config
+    self.epsilon.assign(linear_decay(
+        c.epsilon_start, c.epsilon_end, c.epsilon_episodes, episode))
+
+  def scalars(self) -> Dict[str, float]:
+    return {"epsilon": float(self.epsilon.numpy())}
+
+  def explore_epsilon(self, explore: bool) -> tf.Tensor:
+    """ε while collecting, 0 for the greedy (evaluation) policy."""
+    return self.epsilon if explore else tf.constant(0.0)

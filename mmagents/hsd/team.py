@@ -13,7 +13,7 @@ agent the same team reward).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Tuple
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
@@ -54,42 +54,13 @@ class TeamQConfig:
 Steps = Dict[str, tf.Tensor]
 
 
-class TeamQAgent(agent_lib.MultiAgentTFAgent):
-  """Base: ε schedule, per-step views of experience, update scheduling.
+class TeamQAgent(agent_lib.CentralizedTeamAgent):
+  """Base: per-step views of experience, update scheduling (the ε schedule
+  comes from `CentralizedTeamAgent`).
 
   Subclasses implement `_learn(experience)` (add to their buffers, run the
   due updates, return a loss) and `_behaviour_probs` or their own policy.
   """
-
-  def __init__(self, time_step_spec, action_spec, agent_ids: Sequence[str],
-               config: TeamQConfig, seed: int = 0,
-               name: Optional[str] = None):
-    if not (isinstance(time_step_spec.observation, dict)
-            and env_base.STATE_KEY in time_step_spec.observation):
-      raise ValueError("team value methods need the global state "
-                       "(observation['state'])")
-    self.config = config
-    self.epsilon = tf.Variable(config.epsilon_start, trainable=False,
-                               name="epsilon")
-    super().__init__(time_step_spec, action_spec, agent_ids, seed=seed,
-                     name=name)
-    if len(set(self.layout.num_actions)) != 1:
-      raise ValueError("team value methods share one action set")
-    self.state_size = int(
-        time_step_spec.observation[env_base.STATE_KEY].shape[-1])
-    self.train_rng = tf.random.Generator.from_seed(seed + 104_729)
-
-  # ------------------------------------------------------------- schedules
-  def begin_iteration(self, episode: int) -> None:
-    c = self.config
-    self.epsilon.assign(agent_lib.linear_decay(
-        c.epsilon_start, c.epsilon_end, c.epsilon_episodes, episode))
-
-  def scalars(self) -> Dict[str, float]:
-    return {"epsilon": float(self.epsilon.numpy())}
-
-  def explore_epsilon(self, explore: bool) -> tf.Tensor:
-    return self.epsilon if explore else tf.constant(0.0)
 
   # ----------------------------------------------------------- experience
   def steps(self, experience) -> Steps:
