@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, Tuple
 
 from absl import flags
 
+from mmagents.core import config_args
 from mmagents.core import launch
 from mmagents.core import runner
 
@@ -277,8 +278,14 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
                             py_env.agent_ids, config=method_config,
                             seed=FLAGS.seed, **parts)
 
+  # Runs recorded before a field existed resume while it keeps its default.
+  identity_defaults = {
+      "env_kwargs": config_args.accepted_kwargs(
+          env_registry.factory(env_name)),
+      "method_config": config_args.defaults_of(type(method_config))}
   return runner.Runner(name, make_env, make_agent, run_config, identity,
-                       command_flags=_command_flags()).run()
+                       command_flags=_command_flags(),
+                       identity_defaults=identity_defaults).run()
 
 
 def _command_flags() -> Dict[str, Any]:

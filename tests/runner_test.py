@@ -26,7 +26,7 @@ class NaNAfter(pg.PolicyGradientAgent):
 
 
 def _run(root, num_episodes=40, agent_cls=pg.PolicyGradientAgent, seed=0,
-         identity=None):
+         identity=None, identity_defaults=None):
   config = runner.RunConfig(root_dir=root, num_episodes=num_episodes,
                             eval_interval=10, num_eval_episodes=3, seed=seed,
                             verbose=False)
@@ -37,7 +37,8 @@ def _run(root, num_episodes=40, agent_cls=pg.PolicyGradientAgent, seed=0,
 
   return runner.Runner(
       "test", lambda s: escape_room.EscapeRoom(2, 1, seed=s), make_agent,
-      config, identity or {"env": "er21"}).run()
+      config, identity or {"env": "er21"},
+      identity_defaults=identity_defaults).run()
 
 
 def _rows(root):
@@ -99,6 +100,21 @@ class RunnerTest(tf.test.TestCase):
     _run(root, num_episodes=10)
     with self.assertRaisesRegex(experiment_io.UsageError, "different"):
       _run(root, num_episodes=10, identity={"env": "ipd"})
+
+  def test_fields_added_later_match_at_their_defaults(self):
+    root = tempfile.mkdtemp()
+    old = {"env": "er21", "method_config": {"lr": 0.1}}
+    _run(root, num_episodes=10, identity=old)
+    defaults = {"method_config": {"lr": 0.5, "clip": (1, 2)}}
+    new = {"env": "er21", "method_config": {"lr": 0.1, "clip": (1, 2)}}
+    _run(root, num_episodes=20, identity=new, identity_defaults=defaults)
+    self.assertEqual([r["episode"] for r in _rows(root)], [0, 10, 20])
+    changed = {"env": "er21", "method_config": {"lr": 0.1, "clip": (3, 4)}}
+    with self.assertRaisesRegex(experiment_io.UsageError, "method_config"):
+      _run(root, num_episodes=30, identity=changed,
+           identity_defaults=defaults)
+    with self.assertRaisesRegex(experiment_io.UsageError, "method_config"):
+      _run(root, num_episodes=30, identity=new)   # No defaults known.
 
   def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(self):
     root = tempfile.mkdtemp()

@@ -15,7 +15,8 @@ from typing import Any, Callable, Dict, Iterable, Mapping
 def defaults_of(target: Any) -> Dict[str, Any]:
   """Default values of a dataclass's fields or a callable's keyword args."""
   if dataclasses.is_dataclass(target):
-    return {f.name: f.default for f in dataclasses.fields(target)}
+    return {f.name: f.default for f in dataclasses.fields(target)
+            if f.default is not dataclasses.MISSING}
   params = inspect.signature(target).parameters
   return {name: p.default for name, p in params.items()
           if p.default is not inspect.Parameter.empty}

@@ -12,7 +12,7 @@ import json
 import os
 import platform
 import tempfile
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 
 class UsageError(Exception):
@@ -32,7 +32,9 @@ def prepare_root_dir(root_dir: str) -> None:
                      f"{e.strerror or e}") from None
 
 
-def check_identity(root_dir: str, identity: Dict[str, Any]) -> bool:
+def check_identity(root_dir: str, identity: Dict[str, Any],
+                   defaults: Optional[Dict[str, Dict[str, Any]]] = None
+                   ) -> bool:
   """Records what the experiment is, or checks it against the record.
 
   Args:
@@ -40,6 +42,10 @@ def check_identity(root_dir: str, identity: Dict[str, Any]) -> bool:
     identity: JSON-serializable description (launcher, env, method, seed,
       hyperparameters); run lengths and logging settings stay out of it so a
       run can be extended.
+    defaults: for sections of `identity` (e.g. ``"method_config"``), the
+      default value of each field. A record written before a field existed
+      still matches when the run keeps that field at its default, so adding
+      a hyperparameter does not orphan earlier runs.
 
   Returns:
     True if `root_dir` already held this experiment (resume).
@@ -48,10 +54,11 @@ def check_identity(root_dir: str, identity: Dict[str, Any]) -> bool:
     UsageError: `root_dir` holds a different experiment's files.
   """
   path = os.path.join(root_dir, "experiment.json")
-  identity = json.loads(json.dumps(identity))  # Normalize tuples to lists.
+  identity = _normalized(identity)
   if os.path.exists(path):
     with open(path, encoding="utf-8") as f:
-      recorded = json.load(f)
+      recorded = _with_defaults(json.load(f), identity,
+                                _normalized(defaults or {}))
     if recorded != identity:
       diffs = sorted(k for k in set(recorded) | set(identity)
                      if recorded.get(k) != identity.get(k))
@@ -65,6 +72,23 @@ def check_identity(root_dir: str, identity: Dict[str, Any]) -> bool:
                      f"experiment; use a new --root_dir")
   write_json(path, identity)
   return False
+
+
+def _normalized(data: Any) -> Any:
+  """As JSON reads it back (tuples become lists)."""
+  return json.loads(json.dumps(data))
+
+
+def _with_defaults(recorded: Dict[str, Any], identity: Dict[str, Any],
+                   defaults: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+  """`recorded` plus the default of each field of `identity` it predates."""
+  filled = dict(recorded)
+  for section, values in defaults.items():
+    old, new = filled.get(section), identity.get(section)
+    if isinstance(old, dict) and isinstance(new, dict):
+      filled[section] = dict(old, **{k: values[k] for k in new
+                                     if k not in old and k in values})
+  return filled
 
 
 def write_json(path: str, data: Any) -> None:

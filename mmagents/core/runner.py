@@ -78,14 +78,16 @@ class Runner:
   def __init__(self, name: str, env_factory: EnvFactory,
                agent_factory: AgentFactory, config: RunConfig,
                identity: Dict[str, Any],
-               command_flags: Optional[Dict[str, Any]] = None):
+               command_flags: Optional[Dict[str, Any]] = None,
+               identity_defaults: Optional[Dict[str, Dict[str, Any]]] = None):
     self.name = name
     self.config = config
     self.command_flags = command_flags or {}
     self.identity = dict(identity, launcher=name, seed=config.seed)
     root = config.root_dir
     experiment_io.prepare_root_dir(root)
-    self.resuming = experiment_io.check_identity(root, self.identity)
+    self.resuming = experiment_io.check_identity(root, self.identity,
+                                                 identity_defaults)
     # Seeds Python, NumPy and TF (Keras initializers draw from Python's).
     tf.keras.utils.set_random_seed(config.seed)
     self.eval_py = env_factory(config.seed + _EVAL_SEED_OFFSET)
