@@ -10,6 +10,10 @@ policies' outputs, so the game couples them. Prints, per compiled call
     step (ξ_c and the update): ratio, target <= 3;
   * one Hessian-vector product H_c v (forward over reverse) against one
     gradient ξ_c;
+  * the floor of the first ratio: an AgA step needs ξ and ξ_c (one forward
+    pass, two backward passes) before it can form H_c ξ_c, so
+    (ξ and ξ_c + H_c v) / Simul-Co step bounds it from below whatever the
+    update does with them;
   * with ``--cleanup``, the same comparison for actor-critic learners on
     LIO's 7x7 Cleanup (`aga_ac`): one policy-and-critic update on a fixed
     batch of collected episodes, and one whole training iteration (rollout
@@ -96,6 +100,7 @@ def main(argv):
           lambda: optimizers.step(game, simul_co, 1e-4)),
       "hvp": tf.function(lambda: game.collective_hvp(vector)),
       "gradient": tf.function(game.collective_gradient),
+      "xi_and_xi_c": tf.function(game.gradients),
   }
   ms = {k: 1e3 * best_time(fn, FLAGS.calls, FLAGS.repeats)
         for k, fn in timed.items()}
@@ -105,6 +110,9 @@ def main(argv):
   for top, bottom in (("aga_step", "simul_co_step"), ("hvp", "gradient")):
     ratio = ms[top] / ms[bottom]
     print(f"{top} / {bottom}: {ratio:.2f}x (target <= {TARGET:.0f}x)")
+  floor = (ms["xi_and_xi_c"] + ms["hvp"]) / ms["simul_co_step"]
+  print(f"floor of aga_step / simul_co_step: (xi_and_xi_c + hvp) / "
+        f"simul_co_step = {floor:.2f}x")
   if FLAGS.cleanup:
     rows = {m: cleanup_times(m) for m in ("simul_co", "aga")}
     print("actor-critic on 7x7 Cleanup, 2 agents (ms):")
