@@ -116,6 +116,13 @@ class RunnerTest(tf.test.TestCase):
     with self.assertRaisesRegex(experiment_io.UsageError, "method_config"):
       _run(root, num_episodes=30, identity=new)   # No defaults known.
 
+  def test_defaults_json_cannot_hold_are_ignored(self):
+    root = tempfile.mkdtemp()
+    experiment_io.check_identity(root, {"env_kwargs": {"a": 1}})
+    defaults = {"env_kwargs": {"a": 1, "physics": object()}}
+    self.assertTrue(experiment_io.check_identity(
+        root, {"env_kwargs": {"a": 1}}, defaults))
+
   def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(self):
     root = tempfile.mkdtemp()
     with self.assertRaisesRegex(runner.NonFiniteLossError, "episode 30"):

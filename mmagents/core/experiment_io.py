@@ -58,7 +58,7 @@ def check_identity(root_dir: str, identity: Dict[str, Any],
   if os.path.exists(path):
     with open(path, encoding="utf-8") as f:
       recorded = _with_defaults(json.load(f), identity,
-                                _normalized(defaults or {}))
+                                _json_defaults(defaults or {}))
     if recorded != identity:
       diffs = sorted(k for k in set(recorded) | set(identity)
                      if recorded.get(k) != identity.get(k))
@@ -77,6 +77,21 @@ def check_identity(root_dir: str, identity: Dict[str, Any],
 def _normalized(data: Any) -> Any:
   """As JSON reads it back (tuples become lists)."""
   return json.loads(json.dumps(data))
+
+
+def _json_defaults(defaults: Dict[str, Dict[str, Any]]
+                   ) -> Dict[str, Dict[str, Any]]:
+  """`defaults` as JSON would record them; a default JSON cannot hold (an
+  object such as physics parameters) is dropped, as no record can hold it."""
+  kept = {}
+  for section, values in defaults.items():
+    kept[section] = {}
+    for key, value in values.items():
+      try:
+        kept[section][key] = _normalized(value)
+      except (TypeError, ValueError):
+        pass
+  return kept
 
 
 def _with_defaults(recorded: Dict[str, Any], identity: Dict[str, Any],
