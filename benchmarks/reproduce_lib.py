@@ -3,7 +3,8 @@
 A reproduction script names its experiments (launcher arguments, optimum,
 methods) and the metric that scores a run; `main` runs every (experiment,
 method, seed) launcher with its defaults, or reuses finished runs under
---out_dir (unfinished ones resume), then prints one table row per
+--out_dir (unfinished ones resume; finished ones shorter than a larger
+--num_episodes resume and train on), then prints one table row per
 (experiment, method) and writes one learning-curve PNG per experiment.
 
 A run's score is its mean over its last `LAST_EVALS` evaluations (one
@@ -73,18 +74,30 @@ def last_evals_mean(root: str, metric: str) -> float:
   return float(np.mean(values)) if values else float("nan")
 
 
-def run_one(command: str, args: List[str], root: str, seed: str) -> dict:
-  """Runs (or resumes) one launcher; returns its summary.json.
+def _finished(summary: str, num_episodes: int) -> bool:
+  """Whether a run's summary reaches `num_episodes` (0: the launcher's)."""
+  if not os.path.exists(summary):
+    return False
+  with open(summary, encoding="utf-8") as f:
+    return num_episodes <= 0 or json.load(f)["episodes"] >= num_episodes
 
-  ``{seed}`` and ``{out_dir}`` (the directory of `root`) in `command` are
-  replaced, so a method can name a run it builds on (CM3's Stage 1).
+
+def run_one(command: str, args: List[str], root: str, seed: str,
+            num_episodes: int = 0) -> dict:
+  """Runs, resumes or extends one launcher; returns its summary.json.
+
+  A finished run is reused unless `num_episodes` asks for more episodes
+  than it has; then the launcher resumes from its last checkpoint and
+  trains on. ``{seed}`` and ``{out_dir}`` (the directory of `root`) in
+  `command` are replaced, so a method can name a run it builds on (CM3's
+  Stage 1).
   """
   summary = os.path.join(root, "summary.json")
-  if not os.path.exists(summary):
+  if not _finished(summary, num_episodes):
     command = command.replace("{seed}", seed).replace(
         "{out_dir}", os.path.dirname(root))
     module, *method_args = command.split()
-    with open(root + ".log", "w", encoding="utf-8") as log:
+    with open(root + ".log", "a", encoding="utf-8") as log:
       subprocess.run([sys.executable, "-m", module, *method_args,
                       f"--root_dir={root}", f"--seed={seed}", *args],
                      check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -185,7 +198,8 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
           jobs.append((name, method, experiment.methods[method],
                        list(experiment.args) + shortened, root, seed))
   with concurrent.futures.ThreadPoolExecutor(fv.jobs) as pool:
-    summaries = list(pool.map(lambda j: run_one(*j[2:]), jobs))
+    summaries = list(pool.map(
+        lambda j: run_one(*j[2:], num_episodes=fv.num_episodes), jobs))
 
   results: Dict[Tuple[str, str], List[Tuple[dict, float]]] = {}
   for job, summary in zip(jobs, summaries):

@@ -359,6 +359,18 @@ class BenchmarkSmokeTest(absltest.TestCase):
             if l.startswith("sts2")]
     self.assertIn(["sts2", "iql"], rows)
     self.assertTrue(os.path.exists(os.path.join(out, "sts2.png")))
+    # A larger --num_episodes extends the finished run instead of reusing it.
+    root = os.path.join(out, "sts2_iql_s0")
+    rows_before = _rows(root)
+    result = _launch("benchmarks.reproduce_hsd", f"--out_dir={out}",
+                     "--method=iql", "--seeds=0", "--num_episodes=2",
+                     "--eval_interval=1", timeout=600)
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    with open(os.path.join(root, "summary.json"), encoding="utf-8") as f:
+      self.assertEqual(json.load(f)["episodes"], 2)
+    rows_after = _rows(root)
+    self.assertEqual(rows_after[:len(rows_before)], rows_before)
+    self.assertEqual(rows_after[-1]["episode"], 2)
 
   def test_reproduce_metagrad_draws_cooperator_and_winner(self):
     out = tempfile.mkdtemp()
