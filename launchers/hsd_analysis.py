@@ -10,8 +10,8 @@ Writes the panels (a)-(g) as PNGs and ``analysis.json`` to --out_dir
 --adhoc method (mean and standard error over its runs) when its team plays
 as trained, with 1 or 2 teammates replaced by scripted players, and, for
 HSD, with agent 0 pinned to its defensive or offensive skill (by default
-the skill with the most steals, and the one with the most shot attempts,
-in the analysed run).
+the skills with the highest and lowest share of steals among steals and
+shot attempts in the analysed run, `analysis.role_skills`).
 """
 
 import json
@@ -37,9 +37,11 @@ flags.DEFINE_multi_string("adhoc", [], "LABEL=DIR[,DIR...]: runs (any STS2 "
 flags.DEFINE_integer("adhoc_episodes", 100, "Episodes per ad hoc setting.",
                      lower_bound=1)
 flags.DEFINE_integer("defensive_skill", -1, "Skill pinned for '1 "
-                     "defensive' (-1: most steals).", lower_bound=-1)
+                     "defensive' (-1: highest steal share).",
+                     lower_bound=-1)
 flags.DEFINE_integer("offensive_skill", -1, "Skill pinned for '1 "
-                     "offensive' (-1: most shot attempts).", lower_bound=-1)
+                     "offensive' (-1: highest shot share).",
+                     lower_bound=-1)
 flags.DEFINE_integer("seed", 0, "Seed of the evaluation environments.")
 flags.mark_flag_as_required("root_dir")
 FLAGS = flags.FLAGS
@@ -113,13 +115,12 @@ def main(argv):
   report = analysis.skill_report(log, agent.config.num_skills,
                                  env.game.rules.arena_size)
   paths = analysis.draw_panels(report, out_dir, env.num_agents)
-  steals = analysis.EVENTS.index("steals")
-  shots = analysis.EVENTS.index("shots")
+  defensive, offensive = analysis.role_skills(report["events"])
   skills = {
       "1 defensive": (FLAGS.defensive_skill if FLAGS.defensive_skill >= 0
-                      else int(np.argmax(report["events"][:, steals]))),
+                      else defensive),
       "1 offensive": (FLAGS.offensive_skill if FLAGS.offensive_skill >= 0
-                      else int(np.argmax(report["events"][:, shots])))}
+                      else offensive)}
   for z in range(agent.config.num_skills):
     counts = " ".join(f"{name} {v:.2f}" for name, v in
                       zip(analysis.EVENTS, report["events"][z]))

@@ -208,6 +208,18 @@ class AnalysisTest(tf.test.TestCase):
     self.assertEqual(report["heatmaps"][1, 0, 0], 3)    # Top-left corner.
     self.assertEqual(report["heatmaps"][0, 35, 17], 3)  # Bottom-right.
 
+  def test_role_skills_go_by_steal_share_and_differ(self):
+    events = np.zeros((4, len(analysis.EVENTS)))
+    steals = analysis.EVENTS.index("steals")
+    shots = analysis.EVENTS.index("shots")
+    # Skill 1 has the most steals AND the most shots (the busiest skill).
+    events[:, steals] = [0.40, 0.85, 0.57, 0.45]
+    events[:, shots] = [0.15, 1.05, 0.20, 0.83]
+    self.assertEqual(analysis.role_skills(events), (2, 3))
+    events[:, shots] = 0.0           # Ties: still two different skills.
+    defensive, offensive = analysis.role_skills(events)
+    self.assertNotEqual(defensive, offensive)
+
   def test_pca_recovers_the_main_axis(self):
     points = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
     scores = analysis.pca_2d(points)

@@ -13,7 +13,7 @@ a pinned skill.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -117,6 +117,23 @@ def skill_report(log: Dict[str, np.ndarray], num_skills: int,
       "usage_with_possession": usage[0] / episodes,
       "usage_without_possession": usage[1] / episodes,
       "time_series": first, "heatmaps": heatmaps / episodes}
+
+
+def role_skills(events: np.ndarray) -> Tuple[int, int]:
+  """The (defensive, offensive) skills of a ``[skills, EVENTS]`` table.
+
+  Roles go by each skill's share of steals among its steals and shot
+  attempts, not by raw counts: the busiest skill often has both the most
+  steals and the most shots, and pinning it for both roles would compare a
+  skill with itself. Defensive: the highest steal share; offensive: the
+  lowest, among the other skills.
+  """
+  steals = events[:, EVENTS.index("steals")]
+  shots = events[:, EVENTS.index("shots")]
+  share = steals / np.maximum(steals + shots, 1e-9)
+  defensive = int(np.argmax(share))
+  share[defensive] = np.inf
+  return defensive, int(np.argmin(share))
 
 
 def draw_panels(report: Dict[str, Any], out_dir: str,
