@@ -19,7 +19,7 @@ from mmagents.core import launch
 
 METHODS = ("hsd", "qmix", "iql", "hsd_scripted", "hsd_ext")
 EXPERIMENTS = {
-    "sts2": reproduce_lib.Experiment((), 1.0, {
+    "sts2": reproduce_lib.Experiment((), None, {
         "hsd": "launchers.hsd_sts2",
         "qmix": "launchers.qmix_sts2",
         "iql": "launchers.iql_sts2",
