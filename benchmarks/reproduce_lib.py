@@ -58,6 +58,14 @@ def define_flags(out_dir: str, experiments: Dict[str, Experiment],
                        "Episodes between evaluations; 0: the launcher's "
                        "default, or a quarter of --num_episodes if that is "
                        "set.", lower_bound=0)
+  flags.DEFINE_multi_string(
+      "launcher_flag", [],
+      "A flag passed on to every launcher, e.g. "
+      "--launcher_flag=--epsilon_episodes=200 (repeat); give such a variant "
+      "its own --out_dir, since finished runs are reused by name.")
+  flags.register_validator(
+      "launcher_flag", lambda values: all(v.startswith("--") for v in values),
+      "--launcher_flag takes a launcher flag such as --name=value")
 
 
 def load_rows(root: str) -> List[dict]:
@@ -188,6 +196,7 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
     eval_interval = eval_interval or max(1, fv.num_episodes // 4)
   if eval_interval > 0:
     shortened.append(f"--eval_interval={eval_interval}")
+  shortened += fv.launcher_flag
   jobs = []
   for name in fv.experiment:
     experiment = experiments[name]

@@ -310,8 +310,12 @@ class BenchmarkSmokeTest(absltest.TestCase):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_cleanup", f"--out_dir={out}",
                      "--experiment=cleanup7", "--method=lio", "--method=ac",
-                     "--seeds=0", "--num_episodes=2", "--jobs=2", timeout=600)
+                     "--seeds=0", "--num_episodes=2", "--jobs=2",
+                     "--launcher_flag=--epsilon_episodes=7", timeout=600)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    with open(os.path.join(out, "cleanup7_lio_s0", "experiment.json"),
+              encoding="utf-8") as f:
+      self.assertEqual(json.load(f)["method_config"]["epsilon_episodes"], 7)
     rows = [l.split() for l in result.stdout.splitlines()
             if l.startswith("cleanup7")]
     self.assertEqual([r[:3] for r in rows], [["cleanup7", "lio", "1"],
@@ -391,7 +395,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertEqual(empty.returncode, 2)
 
   def test_reproduce_lio_rejects_bad_counts_in_one_line(self):
-    for bad in ("--jobs=0", "--eval_interval=-1"):
+    for bad in ("--jobs=0", "--eval_interval=-1", "--launcher_flag=seed"):
       result = _launch("benchmarks.reproduce_lio", bad)
       self.assertEqual(result.returncode, 2, result.stderr[-2000:])
       self.assertLen(_error_lines(result.stderr), 1, result.stderr)
