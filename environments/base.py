@@ -191,6 +191,61 @@ class MultiAgentPyEnvironment(py_environment.PyEnvironment, abc.ABC):
     return out
 
 
+class EnvironmentWrapper(MultiAgentPyEnvironment, abc.ABC):
+  """A `MultiAgentPyEnvironment` built on another one, ``self.env``, whose
+  seeding, generator state, rendering and closing are the wrapped one's.
+
+  Subclasses set ``self.env`` and drive it through its public `reset` and
+  `step`, so its episode ends are theirs (`inner_episode_end`).
+  """
+
+  env: MultiAgentPyEnvironment
+
+  def seed(self, seed: Optional[int]) -> None:
+    self.env.seed(seed)
+
+  def get_rng_state(self) -> dict:
+    return self.env.get_rng_state()
+
+  def set_rng_state(self, state: dict) -> None:
+    self.env.set_rng_state(state)
+
+  def render(self, mode: str = "rgb_array") -> np.ndarray:
+    return self.env.render(mode)
+
+  def close(self) -> None:
+    self.env.close()
+
+
+def discrete_actions(env: MultiAgentPyEnvironment, purpose: str) -> tuple:
+  """``(minimum [N], count [N], dtypes)`` of `env`'s per-agent actions.
+
+  Raises:
+    ValueError: an action that is not a scalar bounded integer; the message
+      starts with `purpose` ("giving needs ...").
+  """
+  specs = env.action_spec()
+  minimum = np.empty(env.num_agents, np.int64)
+  count = np.empty(env.num_agents, np.int64)
+  for i, agent in enumerate(env.agent_ids):
+    spec = specs[agent]
+    if (spec.shape != () or not np.issubdtype(spec.dtype, np.integer)
+        or not isinstance(spec, array_spec.BoundedArraySpec)):
+      raise ValueError(f"{agent}: {purpose} needs scalar bounded int "
+                       f"actions, got {spec}")
+    minimum[i] = int(spec.minimum)
+    count[i] = int(spec.maximum) - int(spec.minimum) + 1
+  return minimum, count, [specs[a].dtype for a in env.agent_ids]
+
+
+def inner_episode_end(step: ts.TimeStep) -> tuple:
+  """``(terminated, truncated)`` of a wrapped environment's time step, for
+  a wrapper's `_transition` to return."""
+  ended = step.step_type == ts.StepType.LAST
+  terminated = bool(ended and float(step.discount) == 0.0)
+  return terminated, bool(ended and not terminated)
+
+
 def _time_step(step_type: int, rewards: np.ndarray, discount: float,
                observation) -> ts.TimeStep:
   """A time step built directly (`ts.transition` spends more than a step

@@ -38,7 +38,6 @@ from typing import Dict, Optional
 
 import numpy as np
 from tf_agents.specs import array_spec
-from tf_agents.trajectories import time_step as ts
 
 from environments import base
 from environments import escape_room
@@ -47,7 +46,7 @@ from environments import ipd
 _OWN_EVENTS = ("given", "received")
 
 
-class GiveRewardEnv(base.MultiAgentPyEnvironment):
+class GiveRewardEnv(base.EnvironmentWrapper):
   """`env` with actions ``A_i × {no-op, give}^(N-1)`` (see module docstring).
 
   Attributes:
@@ -84,18 +83,8 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
     if hasattr(env, "outcome_metrics"):  # Social outcomes (Cleanup).
       self.outcome_metrics = env.outcome_metrics
     n = env.num_agents
-    inner_actions = env.action_spec()
-    self._base_min = np.empty(n, np.int64)
-    self._base_count = np.empty(n, np.int64)
-    for i, a in enumerate(self.agent_ids):
-      spec = inner_actions[a]
-      if (spec.shape != () or not np.issubdtype(spec.dtype, np.integer)
-          or not isinstance(spec, array_spec.BoundedArraySpec)):
-        raise ValueError(f"{a}: giving needs scalar bounded int actions, got "
-                         f"{spec}")
-      self._base_min[i] = int(spec.minimum)
-      self._base_count[i] = int(spec.maximum) - int(spec.minimum) + 1
-    self._base_dtypes = [inner_actions[a].dtype for a in self.agent_ids]
+    self._base_min, self._base_count, self._base_dtypes = (
+        base.discrete_actions(env, "giving"))
     # others[i, k]: the k-th other agent of agent i; bit k of its give code.
     self._others = np.array([[j for j in range(n) if j != i]
                              for i in range(n)], np.int64)
@@ -185,9 +174,7 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
     rewards = np.asarray(step.reward, np.float64) + received - given
     self._events["given"] += given
     self._events["received"] += received
-    ended = step.step_type == ts.StepType.LAST
-    terminated = bool(ended and float(step.discount) == 0.0)
-    return rewards, terminated, bool(ended and not terminated)
+    return (rewards, *base.inner_episode_end(step))
 
   # -------------------------------------------------------- delegation
   def get_info(self) -> base.Events:
@@ -195,21 +182,6 @@ class GiveRewardEnv(base.MultiAgentPyEnvironment):
     info = self.env.get_info()
     info.update(super().get_info())
     return info
-
-  def seed(self, seed: Optional[int]) -> None:
-    self.env.seed(seed)
-
-  def get_rng_state(self) -> dict:
-    return self.env.get_rng_state()
-
-  def set_rng_state(self, state: dict) -> None:
-    self.env.set_rng_state(state)
-
-  def render(self, mode: str = "rgb_array") -> np.ndarray:
-    return self.env.render(mode)
-
-  def close(self) -> None:
-    self.env.close()
 
 
 def escape_room_give(num_agents: int = 2, min_at_lever: int = 1,

@@ -8,6 +8,7 @@ from environments import base
 from environments import escape_room
 from environments import give_reward
 from environments import ipd
+from environments import joint_control
 from environments.checkers import checkers
 from environments.particle import navigation
 from environments.ssd import cleanup
@@ -23,6 +24,7 @@ _REGISTRY: Dict[str, Callable[..., base.MultiAgentPyEnvironment]] = {
     "ipd_give": give_reward.ipd_give,
     "cleanup": cleanup.make,
     "cleanup_give": give_reward.cleanup_give,
+    "cleanup_joint": joint_control.cleanup_joint,
     "harvest": harvest.Harvest,
     "particle_navigation": navigation.CooperativeNavigation,
     "checkers": checkers.Checkers,

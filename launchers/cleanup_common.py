@@ -96,16 +96,22 @@ def define_ac_cleanup_flags() -> None:
 
 
 def train_ac_cleanup(name: str, reward: str = "individual",
-                     give_value: Optional[float] = None) -> Dict[str, Any]:
+                     give_value: Optional[float] = None,
+                     joint_control: bool = False,
+                     map_defaults: Mapping[str, Mapping[str, Any]] = (
+                         AC_MAP_DEFAULTS)) -> Dict[str, Any]:
   """Trains actor-critic agents on the flags' Cleanup with `reward`; with a
-  `give_value`, on Cleanup with discrete give-reward actions (AC-d)."""
+  `give_value`, on Cleanup with discrete give-reward actions (AC-d); with
+  `joint_control`, one agent acting for all on the whole map (Cen)."""
   from mmagents.agents import ac  # pylint: disable=g-import-not-at-top
   from mmagents.core import launch  # pylint: disable=g-import-not-at-top
-  apply_map_defaults(AC_MAP_DEFAULTS)
+  apply_map_defaults(map_defaults)
   env_name, env_kwargs = cleanup_env()
   if give_value is not None:
     env_name, env_kwargs = "cleanup_give", dict(env_kwargs,
                                                 give_value=give_value)
+  if joint_control:
+    env_name = "cleanup_joint"
   with launch.bad_input():
     config = ac.ACConfig(**ac_config_kwargs(), reward=reward)
   return common.train_eval(name, env_name, env_kwargs, "ac", config)
