@@ -6,8 +6,9 @@ seed (`reproduce_lib`), prints the collective extrinsic return (mean ± 95%
 Student-t interval over seeds, wall time per run), writes a learning-curve
 PNG per map and, for LIO, the incentives received per action by the
 "cleaner" (the agent that cleaned most) and the "harvester" (ate most
-apples) (Fig. 5.6d). Evaluation rows also carry equality, sustainability
-and the cleaner's shares of cleaning and apples (``outcome``).
+apples) (Fig. 5.6d), and tabulates and plots the division of labour: the
+top cleaner's share of the cleaning and of the apples. Evaluation rows also
+carry equality and sustainability (``outcome``).
 
   python -m benchmarks.reproduce_cleanup --seeds=0,1,2 --jobs=2
   python -m benchmarks.reproduce_cleanup --experiment=cleanup7 \
@@ -42,6 +43,9 @@ EXPERIMENTS: Dict[str, Experiment] = {
     "cleanup10": Experiment(("--map=cleanup_10x10_sym",), None, _METHODS),
 }
 CLEANUP_ACTIONS = ("left", "right", "up", "down", "stay", "clean")
+# Division of labour: the top cleaner's share of the cleaning and of the
+# apples (near 1 and 0 when one agent cleans and the other harvests).
+LABOUR_METRICS = ("outcome.cleaner_share", "outcome.cleaner_apple_share")
 
 reproduce_lib.define_flags("runs/reproduce_cleanup", EXPERIMENTS,
                            tuple(_METHODS))
@@ -54,7 +58,8 @@ def main(argv):
       "collective extrinsic return",
       reproduce_lib.RolePlot("lio", {"cleaner": "cleaned",
                                      "harvester": "apples"},
-                             tuple(EXPERIMENTS), CLEANUP_ACTIONS))
+                             tuple(EXPERIMENTS), CLEANUP_ACTIONS),
+      extra_metrics=LABOUR_METRICS)
 
 
 if __name__ == "__main__":
