@@ -10,6 +10,12 @@ beats AC and inequity aversion and approaches the centralized upper bound.
       --map=cleanup_10x10_sym
 
 Defaults follow thesis Table B.5 (LIO column) and App. B.4.2 for the map.
+One LIO iteration plays two episodes (τ, then τ̂ after the learners' step);
+the run's episode counter and ε's schedule count iterations, as the
+authors' public Cleanup code does (its episode count rises by two per
+iteration and ε steps once), so the thesis' 50,000 episodes are the
+default 25,000 iterations (2.5 million environment steps, as for AC's
+50,000 one-episode iterations) and ε reaches its floor after 100 iterations.
 """
 
 from absl import flags
@@ -20,7 +26,7 @@ from mmagents.core import launch
 from mmagents.lio import actor_critic as lio_ac
 
 _DEFAULTS = lio_ac.LIOACConfig()
-launch.define_run_flags(num_episodes=50_000, eval_interval=500,
+launch.define_run_flags(num_episodes=25_000, eval_interval=250,
                         num_eval_episodes=10)
 cleanup_common.define_cleanup_flags()
 common.define_lio_flags(_DEFAULTS)
