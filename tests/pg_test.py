@@ -99,6 +99,19 @@ class LossTest(tf.test.TestCase):
       total -= 0.1 * 3 * -(p * np.log(p)).sum()
     self.assertAllClose(agent.loss(exp).loss.numpy(), total, rtol=1e-5)
 
+  def test_policy_entropy_metric_ignores_epsilon_and_boundaries(self):
+    env = escape_room.EscapeRoom(2, 1)
+    agent = _agent(env, epsilon_start=0.3)
+    last = agent.policy_net.layer_weights[-1]    # Output bias.
+    for w in agent.policy_net.trainable_variables:
+      w.assign(tf.zeros_like(w))
+    last.assign([[0.0, 0.0, 0.0], [50.0, 0.0, 0.0]])  # Agent 1 deterministic.
+    exp = _experience(env, [FIRST, MID, LAST, FIRST],
+                      [[0, 0], [1, 2], [0, 0], [2, 1]],
+                      [[0, 0], [-1, 10], [0, 0], [0, 0]])
+    entropy = agent.experience_metrics(exp)["policy_entropy"].numpy()
+    self.assertAllClose(entropy, [np.log(3), 0.0], atol=1e-5)
+
   def test_train_reduces_loss_direction_and_counts_steps(self):
     env = escape_room.EscapeRoom(2, 1)
     agent = _agent(env, learning_rate=0.1)

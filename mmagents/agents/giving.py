@@ -128,11 +128,12 @@ class GivingAgent(pg.PolicyGradientAgent):
 
   # ---------------------------------------------------------------- metrics
   def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
-    """Incentives per episode: given and received per agent, and the mean
-    incentive received for each action (per recipient)."""
-    return incentive_metrics(experience, self.layout.agent_ids,
-                             self.layout.max_actions,
-                             self.layout.stack_actions(experience.action))
+    """The policies' entropy, incentives per episode (given and received per
+    agent) and the mean incentive received for each action (per recipient)."""
+    return {**super().experience_metrics(experience),
+            **incentive_metrics(experience, self.layout.agent_ids,
+                                self.layout.max_actions,
+                                self.layout.stack_actions(experience.action))}
 
 
 def incentive_metrics(experience, agent_ids: Sequence[str], num_actions: int,

@@ -126,6 +126,18 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
   def scalars(self) -> Dict[str, float]:
     return {"epsilon": float(self.epsilon.numpy())}
 
+  def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
+    """Mean entropy of each agent's policy π (no ε floor) over the steps of
+    a batch ``[N]``: near 0 the policy is deterministic, and through the ε
+    floor its gradient all but vanishes, so it rarely changes again."""
+    probs = self.policy_probs(self.policy_net.layer_weights,
+                              self._policy_inputs(experience),
+                              tf.constant(0.0))                   # [B,T,N,A]
+    entropy = -tf.reduce_sum(tf.math.xlogy(probs, probs), axis=-1)
+    mask = returns_lib.valid_mask(experience)[..., None]           # [B,T,1]
+    return {"policy_entropy": tf.reduce_sum(mask * entropy, [0, 1])
+                              / tf.maximum(tf.reduce_sum(mask), 1.0)}
+
   def behaviour_probs_fn(self, explore: bool):
     """Stacked policy inputs ``[B, N, D]`` → π̃ ``[B, N, A]`` (ε only when
     exploring), for policies that build their own inputs."""

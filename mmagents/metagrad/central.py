@@ -167,8 +167,9 @@ class CentralDesignerMixin:
                               "recomputes its incentives")
 
   def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
-    """Incentives received per agent and action type, and the designer's
-    return at test time: collective extrinsic return minus incentives."""
+    """Incentives received per agent and action type, the designer's
+    return at test time (collective extrinsic return minus incentives) and
+    the learners' policy entropy."""
     given = self.given_incentives(experience)
     metrics = giving.incentive_metrics(
         experience, self.layout.agent_ids, self.num_action_types,
@@ -178,4 +179,4 @@ class CentralDesignerMixin:
                   - tf.reduce_sum(given, [-2, -1]))
     metrics["designer_return"] = (tf.reduce_sum(net)
                                   / returns_lib.num_episodes(experience))
-    return metrics
+    return {**super().experience_metrics(experience), **metrics}
