@@ -2,7 +2,7 @@ r"""AC-c on Cleanup: actor-critic with continuous give-reward actions (Fig. 5.6)
 
 Besides its move, each agent draws the rewards it gives the others from a
 sigmoid-squashed Gaussian (in [0, R_max], R_max = 2) and pays for them; its
-give-reward network sees its view and who used the cleaning beam.
+give-reward network sees its view and which other agent used the cleaning beam.
 
   python -m launchers.ac_c_cleanup --root_dir=runs/ac_c_cleanup7
 

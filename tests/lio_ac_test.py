@@ -34,10 +34,10 @@ class LIOActorCriticTest(absltest.TestCase):
 
   def test_networks(self):
     # 5x5 view -> 3x3x2 after the convolution; the incentive function adds
-    # who cleaned (2 agents) after its first hidden layer.
+    # whether the other agent cleaned after its first hidden layer.
     shapes = [w.shape for w in self.agent.incentive_net.layer_weights]
     self.assertEqual(shapes[2], (2, 18, 8))
-    self.assertEqual(shapes[4], (2, 8 + 2, 2))
+    self.assertEqual(shapes[4], (2, 8 + 1, 2))
 
   def test_inner_step_is_the_functional_step_with_td_advantages(self):
     self.agent.update_policies(self.first)
@@ -93,11 +93,15 @@ class LIOActorCriticTest(absltest.TestCase):
     np.testing.assert_allclose(self.agent.giver_signal(self.first).numpy(),
                                expected, rtol=1e-5, atol=1e-6)
 
-  def test_incentive_sees_who_cleaned(self):
+  def test_incentive_sees_which_others_cleaned(self):
     actions = tf.constant([[5, 2], [0, 5]])
     np.testing.assert_array_equal(
         incentives_lib.who_chose(actions, 5).numpy(),
-        [[[1, 0], [1, 0]], [[0, 1], [0, 1]]])
+        [[[0], [1]], [[1], [0]]])
+    three = tf.constant([[5, 5, 1]])
+    np.testing.assert_array_equal(
+        incentives_lib.who_chose(three, 5).numpy(),
+        [[[1, 0], [1, 0], [1, 1]]])
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ class GivingConfig(pg.PGConfig):
   observe_given: bool = True
   givers: Tuple[int, ...] = ()           # Agents that give; () = all.
   # What the incentive network sees of the others' actions: -1 their
-  # one-hot actions; k >= 0 a multi-hot of which agents chose action k
-  # (Cleanup: who used the cleaning beam).
+  # one-hot actions; k >= 0 a multi-hot of which other agents chose action
+  # k (Cleanup: who else used the cleaning beam).
   watched_action: int = -1
 
   def __post_init__(self):
@@ -99,7 +99,7 @@ class GivingAgent(pg.PolicyGradientAgent):
 
   def _action_features_size(self) -> int:
     if self.config.watched_action >= 0:
-      return self.num_agents
+      return self.num_agents - 1
     return (self.num_agents - 1) * self.layout.max_actions
 
   def action_features(self, actions: tf.Tensor) -> tf.Tensor:

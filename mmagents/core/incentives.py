@@ -62,19 +62,20 @@ def others_one_hot(actions: tf.Tensor, num_actions: int) -> tf.Tensor:
 
 
 def who_chose(actions: tf.Tensor, action: int) -> tf.Tensor:
-  """Multi-hot of the agents that chose `action`, the same for every agent.
+  """Which of the other agents chose `action`, as each agent sees it.
 
   Args:
     actions: int ``[..., N]`` joint actions.
     action: the watched action (Cleanup: clean).
 
   Returns:
-    ``[..., N, N]``: row i (what agent i sees) flags every agent j whose
-    action is `action`.
+    ``[..., N, N-1]``: row i (what agent i sees) flags every other agent j,
+    in agent order, whose action is `action` (the thesis' incentive function
+    observes the other agents' actions, not its own).
   """
   chose = tf.cast(tf.equal(actions, action), tf.float32)      # [..., N]
   num_agents = actions.shape[-1]
-  return tf.repeat(chose[..., None, :], num_agents, axis=-2)
+  return off_diagonal(tf.repeat(chose[..., None, :], num_agents, axis=-2))
 
 
 def off_diagonal(matrix: tf.Tensor) -> tf.Tensor:

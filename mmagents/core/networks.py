@@ -105,8 +105,8 @@ class StackedConvMLP(tf.keras.layers.Layer):
 
   Input ``[B, N, H * W * C + side_size]``: a flattened image (as
   `AgentLayout` stacks them) and, with ``side_size``, a vector that joins
-  after the first hidden layer (LIO's incentive function: who cleaned;
-  inequity aversion: smoothed rewards). Output ``[B, N, output_size]``. The
+  after the first hidden layer (LIO's incentive function: which others
+  cleaned; inequity aversion: smoothed rewards). Output ``[B, N, output_size]``. The
   convolution is an einsum over image patches, so the network runs on
   explicit weights like `StackedMLP` and can be differentiated through an
   inner update. With ``shared`` all agents use one set of weights.

@@ -22,7 +22,7 @@ incentive for cleaning grow (1.8 by iteration 400, collective return 17.6
 at iteration 450 against 1-2 with α = 1e-4). The default is 1e-5;
 ``cost_coeff`` selects any other. On image observations the
 incentive function is: convolution, first hidden layer, then the watched
-action features (Cleanup: a multi-hot of who used the cleaning beam), second
+action features (Cleanup: which other agents used the cleaning beam), second
 hidden layer and the R_max-scaled sigmoid output.
 """
 
