@@ -32,6 +32,11 @@ def define_pg_flags(defaults) -> None:
                      "Exploration lower bound at the end of the decay.")
   flags.DEFINE_integer("epsilon_episodes", defaults.epsilon_episodes,
                        "Episodes over which ε decays linearly.")
+  flags.DEFINE_enum("score_function", defaults.score_function,
+                    ["behaviour", "policy"],
+                    "Probabilities of the score function and entropy bonus: "
+                    "behaviour (ε-floored π̃, as the thesis) or policy (π, "
+                    "which lets a near-deterministic policy still learn).")
 
 
 def pg_config_from_flags():
@@ -41,7 +46,8 @@ def pg_config_from_flags():
       learning_rate=FLAGS.learning_rate, optimizer=FLAGS.optimizer,
       entropy_coeff=FLAGS.entropy_coeff, gamma=FLAGS.gamma,
       epsilon_start=FLAGS.epsilon_start,
-      epsilon_end=FLAGS.epsilon_end, epsilon_episodes=FLAGS.epsilon_episodes)
+      epsilon_end=FLAGS.epsilon_end, epsilon_episodes=FLAGS.epsilon_episodes,
+      score_function=FLAGS.score_function)
 
 
 def define_escape_room_flags() -> None:

@@ -99,6 +99,24 @@ class LossTest(tf.test.TestCase):
       total -= 0.1 * 3 * -(p * np.log(p)).sum()
     self.assertAllClose(agent.loss(exp).loss.numpy(), total, rtol=1e-5)
 
+  def test_policy_score_function_ignores_the_exploration_floor(self):
+    env = escape_room.EscapeRoom(2, 1)
+    exp = _experience(env, [FIRST, MID, MID, LAST],
+                      [[2, 0], [1, 2], [0, 2], [1, 1]],
+                      [[-1, -1], [0, -1], [-1, 10], [0, 0]])
+    floored = _agent(env, entropy_coeff=0.1, epsilon_start=0.5,
+                     score_function="policy")
+    plain = _agent(env, entropy_coeff=0.1, epsilon_start=0.0)
+    mixed = _agent(env, entropy_coeff=0.1, epsilon_start=0.5)
+    for agent in (plain, mixed):
+      for mine, theirs in zip(agent.policy_net.layer_weights,
+                              floored.policy_net.layer_weights):
+        mine.assign(theirs)
+    self.assertAllClose(floored.loss(exp).loss, plain.loss(exp).loss)
+    self.assertNotAllClose(floored.loss(exp).loss, mixed.loss(exp).loss)
+    with self.assertRaisesRegex(ValueError, "score_function"):
+      pg.PGConfig(score_function="greedy")
+
   def test_policy_entropy_metric_ignores_epsilon_and_boundaries(self):
     env = escape_room.EscapeRoom(2, 1)
     agent = _agent(env, epsilon_start=0.3)

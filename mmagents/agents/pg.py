@@ -29,6 +29,9 @@ PGLossExtra = collections.namedtuple("PGLossExtra",
                                      ["policy_loss", "entropy"])
 
 
+SCORE_FUNCTIONS = ("behaviour", "policy")
+
+
 @dataclasses.dataclass(frozen=True)
 class PGConfig:
   """Hyperparameters (defaults: thesis Table B.4, PG on ER(2, 1))."""
@@ -40,6 +43,12 @@ class PGConfig:
   epsilon_start: float = 0.5
   epsilon_end: float = 0.05
   epsilon_episodes: int = 100     # ε reaches epsilon_end after this many.
+  # Which probabilities the score function log p(a) and the entropy bonus
+  # use: "behaviour" the ε-floored π̃ the actions came from (thesis and its
+  # authors' code), "policy" π itself, whose gradient does not vanish on
+  # actions far below the floor ε/|A|, so a near-deterministic policy can
+  # still move.
+  score_function: str = "behaviour"
 
   def __post_init__(self):
     if self.learning_rate <= 0:
@@ -50,6 +59,9 @@ class PGConfig:
       raise ValueError("epsilon_episodes must be >= 1")
     if not 0.0 <= self.gamma <= 1.0:
       raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+    if self.score_function not in SCORE_FUNCTIONS:
+      raise ValueError(f"score_function must be one of {SCORE_FUNCTIONS}, "
+                       f"got {self.score_function!r}")
     if self.optimizer not in ("sgd", "adam"):
       raise ValueError(f"optimizer must be sgd or adam, got {self.optimizer}")
     if not self.hidden_sizes or min(self.hidden_sizes) < 1:
@@ -186,8 +198,11 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
       inputs: policy inputs ``[B, T, N, D]``.
       rewards: rewards to maximize ``[B, T, N]`` (extrinsic, or with
         incentives).
-      epsilon: exploration lower bound of the behaviour policy.
+      epsilon: exploration lower bound of the behaviour policy (unused
+        with ``score_function="policy"``).
     """
+    if self.config.score_function == "policy":
+      epsilon = tf.constant(0.0)
     probs = self.policy_probs(weights, inputs, epsilon)          # [B,T,N,A]
     mask = returns_lib.valid_mask(experience)[..., None]          # [B,T,1]
     log_probs = log_prob_taken(probs, self.layout.stack_actions(
