@@ -103,7 +103,7 @@ class AgAACAgent(ac.ActorCriticAgent):
     """
     rewards = self.training_rewards(experience)
     probs = self.policy_probs(self.policy_net.layer_weights, inputs,
-                              self.epsilon)
+                              self.score_epsilon(self.epsilon))
     mask = returns_lib.valid_mask(experience)[..., None]
     log_probs = pg.log_prob_taken(
         probs, self.layout.stack_actions(experience.action), mask) * mask

@@ -186,6 +186,13 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
     return returns_lib.discounted_returns(rewards, experience.is_last(),
                                          self.config.gamma)
 
+  def score_epsilon(self, epsilon: tf.Tensor) -> tf.Tensor:
+    """The exploration floor of the probabilities that the score function
+    and entropy bonus use: ε, or 0 with ``score_function="policy"``."""
+    if self.config.score_function == "policy":
+      return tf.constant(0.0)
+    return epsilon
+
   def reinforce_terms(self, weights, experience, inputs: tf.Tensor,
                       rewards: tf.Tensor, epsilon: tf.Tensor
                       ) -> Tuple[tf.Tensor, tf.Tensor]:
@@ -201,9 +208,8 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
       epsilon: exploration lower bound of the behaviour policy (unused
         with ``score_function="policy"``).
     """
-    if self.config.score_function == "policy":
-      epsilon = tf.constant(0.0)
-    probs = self.policy_probs(weights, inputs, epsilon)          # [B,T,N,A]
+    probs = self.policy_probs(weights, inputs,
+                              self.score_epsilon(epsilon))        # [B,T,N,A]
     mask = returns_lib.valid_mask(experience)[..., None]          # [B,T,1]
     log_probs = log_prob_taken(probs, self.layout.stack_actions(
         experience.action), mask)
