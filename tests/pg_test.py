@@ -117,6 +117,15 @@ class LossTest(tf.test.TestCase):
     with self.assertRaisesRegex(ValueError, "score_function"):
       pg.PGConfig(score_function="greedy")
 
+  def test_log_prob_of_an_underflowed_probability_is_finite(self):
+    logits = tf.Variable([[[[0.0, 200.0]]]])
+    with tf.GradientTape() as tape:
+      probs = tf.nn.softmax(logits)                 # [1, 1, 1, 2]: [0, 1].
+      log_probs = pg.log_prob_taken(probs, tf.constant([[[0]]]),
+                                    tf.ones([1, 1, 1]))
+    self.assertAllClose(log_probs, [[[np.log(np.finfo(np.float32).tiny)]]])
+    self.assertTrue(np.isfinite(tape.gradient(log_probs, logits)).all())
+
   def test_policy_entropy_metric_ignores_epsilon_and_boundaries(self):
     env = escape_room.EscapeRoom(2, 1)
     agent = _agent(env, epsilon_start=0.3)

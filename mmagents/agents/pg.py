@@ -18,6 +18,7 @@ import collections
 import dataclasses
 from typing import Dict, Optional, Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 
@@ -30,6 +31,7 @@ PGLossExtra = collections.namedtuple("PGLossExtra",
 
 
 SCORE_FUNCTIONS = ("behaviour", "policy")
+_SMALLEST_PROBABILITY = float(np.finfo(np.float32).tiny)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,8 +87,11 @@ def make_optimizer(name: str, learning_rate: float):
 def log_prob_taken(probs: tf.Tensor, actions: tf.Tensor,
                    mask: tf.Tensor) -> tf.Tensor:
   """log π(a_t) ``[B, T, N]``; 0 where `mask` is 0 (boundary steps), so an
-  arbitrary action there never turns the loss or its gradient into NaN."""
+  arbitrary action there never turns the loss or its gradient into NaN.
+  Probabilities that underflowed to 0 (a saturated π without the ε floor)
+  count as the smallest normal float: finite, with no gradient."""
   taken = tf.gather(probs, actions, batch_dims=3)
+  taken = tf.maximum(taken, _SMALLEST_PROBABILITY)
   return tf.math.log(tf.where(mask > 0, taken, tf.ones_like(taken)))
 
 
