@@ -264,6 +264,26 @@ class AdvantageTest(absltest.TestCase):
                                [[4.0 - float(probs[0, 0] @ q_all[0, 0])]],
                                rtol=1e-6)
 
+  def test_score_function_behaviour_or_policy(self):
+    pi = np.array([[[0.7, 0.1, 0.1, 0.1, 0.0],
+                    [0.25, 0.25, 0.25, 0.25, 0.0]]], np.float32)  # [B,N,A]
+    batch = {"observation": None, "action": tf.constant([[4, 1]])}
+    weights = tf.constant([[2.0, -1.0]])
+    for score_function, floor in (("behaviour", 0.3), ("policy", 0.0)):
+      agent = _agent(cm3.CM3Agent, cm3.CM3Config(
+          **_SMALL, score_function=score_function))
+      agent.epsilon.assign(0.3)
+      agent.policy_probs = lambda net, obs, eps: (
+          (1.0 - eps) * tf.constant(pi) + eps / 5.0)
+      behaviour = (1.0 - floor) * pi + floor / 5.0
+      expected = -(2.0 * np.log(max(behaviour[0, 0, 4], 1.1754944e-38))
+                   - 1.0 * np.log(behaviour[0, 1, 1]))
+      loss = agent.policy_gradient_loss(batch, weights).numpy()
+      self.assertTrue(np.isfinite(loss), score_function)
+      self.assertAlmostEqual(loss, expected, places=3, msg=score_function)
+    with self.assertRaises(ValueError):
+      cm3.CM3Config(score_function="pi")
+
   def test_coma_counterfactual_baseline(self):
     agent = _agent(baselines.COMAAgent, baselines.COMAConfig(**_SMALL))
     q = np.array([[[1.0, 0, 0, 0, 3.0], [2.0, -1.0, 0, 0, 0]]], np.float32)

@@ -18,20 +18,16 @@ import collections
 import dataclasses
 from typing import Dict, Optional, Sequence, Tuple
 
-import numpy as np
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 
 from mmagents.core import agent as agent_lib
+from mmagents.core import layout
 from mmagents.core import networks
 from mmagents.core import returns as returns_lib
 
 PGLossExtra = collections.namedtuple("PGLossExtra",
                                      ["policy_loss", "entropy"])
-
-
-SCORE_FUNCTIONS = ("behaviour", "policy")
-_SMALLEST_PROBABILITY = float(np.finfo(np.float32).tiny)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,9 +57,7 @@ class PGConfig:
       raise ValueError("epsilon_episodes must be >= 1")
     if not 0.0 <= self.gamma <= 1.0:
       raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
-    if self.score_function not in SCORE_FUNCTIONS:
-      raise ValueError(f"score_function must be one of {SCORE_FUNCTIONS}, "
-                       f"got {self.score_function!r}")
+    layout.check_score_function(self.score_function)
     if self.optimizer not in ("sgd", "adam"):
       raise ValueError(f"optimizer must be sgd or adam, got {self.optimizer}")
     if not self.hidden_sizes or min(self.hidden_sizes) < 1:
@@ -91,7 +85,7 @@ def log_prob_taken(probs: tf.Tensor, actions: tf.Tensor,
   Probabilities that underflowed to 0 (a saturated π without the ε floor)
   count as the smallest normal float: finite, with no gradient."""
   taken = tf.gather(probs, actions, batch_dims=3)
-  taken = tf.maximum(taken, _SMALLEST_PROBABILITY)
+  taken = tf.maximum(taken, layout.SMALLEST_PROBABILITY)
   return tf.math.log(tf.where(mask > 0, taken, tf.ones_like(taken)))
 
 
@@ -194,9 +188,8 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
   def score_epsilon(self, epsilon: tf.Tensor) -> tf.Tensor:
     """The exploration floor of the probabilities that the score function
     and entropy bonus use: ε, or 0 with ``score_function="policy"``."""
-    if self.config.score_function == "policy":
-      return tf.constant(0.0)
-    return epsilon
+    return tf.convert_to_tensor(
+        layout.score_epsilon(self.config.score_function, epsilon))
 
   def reinforce_terms(self, weights, experience, inputs: tf.Tensor,
                       rewards: tf.Tensor, epsilon: tf.Tensor

@@ -32,6 +32,7 @@ from mmagents.cm3 import inputs as inputs_lib
 from mmagents.core import agent as agent_lib
 from mmagents.core import augmentation
 from mmagents.core import config_args
+from mmagents.core import layout
 from mmagents.core import replay as replay_lib
 from mmagents.core import returns as returns_lib
 
@@ -64,6 +65,11 @@ class MultiGoalConfig:
   batch_size: int = 128
   epochs: int = 24
   steps_per_train: int = 0
+  # Probabilities of the score function log p(a): "behaviour" the ε-floored
+  # π̃ the actions came from (thesis), "policy" π itself, whose gradient
+  # does not vanish on actions far below the floor ε/|A| (a near-
+  # deterministic policy can still move). Baselines stay on π̃.
+  score_function: str = "behaviour"
 
   def __post_init__(self):
     config_args.check_ranges(
@@ -73,6 +79,7 @@ class MultiGoalConfig:
         probabilities=("epsilon_start", "epsilon_end"))
     if self.steps_per_train < 0:
       raise ValueError("steps_per_train must be >= 0 (0: on-policy)")
+    layout.check_score_function(self.score_function)
     if not self.policy_hidden_sizes or not self.critic_hidden_sizes:
       raise ValueError("policy and critic need at least one hidden layer")
 
@@ -322,15 +329,18 @@ class MultiGoalActorCritic(MultiGoalAgent):
 
   def policy_gradient_loss(self, batch: Dict[str, tf.Tensor],
                            weights: tf.Tensor) -> tf.Tensor:
-    """−mean_i Σ_m log π̃(a^m_i | o^m_i) w_{i,m} on the online actor.
+    """−mean_i Σ_m log π̃(a^m_i | o^m_i) w_{i,m} on the online actor (π
+    without the floor with ``score_function="policy"``).
 
     Args:
       batch: a replay minibatch.
       weights: ``[B, N]`` constants (advantages summed over goals).
     """
-    probs = self.policy_probs(self.actor, batch["observation"], self.epsilon)
+    probs = self.policy_probs(self.actor, batch["observation"],
+                              layout.score_epsilon(self.config.score_function,
+                                                   self.epsilon))
     taken = tf.reduce_sum(probs * self.one_hot(batch["action"]), -1)
-    log_probs = tf.math.log(tf.maximum(taken, 1e-30))
+    log_probs = tf.math.log(tf.maximum(taken, layout.SMALLEST_PROBABILITY))
     return -tf.reduce_mean(tf.reduce_sum(
         log_probs * tf.stop_gradient(weights), -1))
 

@@ -12,6 +12,27 @@ from typing import Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+# Which probabilities a policy-gradient score function log p(a) uses:
+# "behaviour" the ε-floored π̃ the actions came from (thesis), "policy" π
+# itself, whose gradient does not vanish on actions far below the floor
+# ε/|A|, so a near-deterministic policy can still move.
+SCORE_FUNCTIONS = ("behaviour", "policy")
+# Probabilities that underflowed to 0 (a saturated π without the floor)
+# count as the smallest normal float: a finite log with no gradient.
+SMALLEST_PROBABILITY = float(np.finfo(np.float32).tiny)
+
+
+def check_score_function(score_function: str) -> None:
+  if score_function not in SCORE_FUNCTIONS:
+    raise ValueError(f"score_function must be one of {SCORE_FUNCTIONS}, "
+                     f"got {score_function!r}")
+
+
+def score_epsilon(score_function: str, epsilon):
+  """The floor of the probabilities a score function uses: ε, or 0 for
+  ``"policy"``."""
+  return 0.0 if score_function == "policy" else epsilon
+
 
 class AgentLayout:
   """Sizes of every agent and the conversions between dicts and stacks."""
