@@ -8,7 +8,8 @@ process, in parallel on another core; the numbers depend on what else the
 machine runs) and steps per CPU second (this process plus sumo: the cost of
 a step, steadier on a busy machine). With ``--processes=N`` (default 2) it
 also steps N libsumo environments as one `environments.parallel` batch, one
-per worker process (libsumo holds one simulation per process), and prints
+per worker process (libsumo holds one simulation per process), then with
+the first in this process and N - 1 workers, and prints
 their summed env steps/s and steps per CPU second (this process and the
 workers) with their ratios to the single libsumo environment: the wall-clock
 ratio is the gain from the extra cores (at most N, and only with N idle
@@ -109,18 +110,19 @@ def independent_steps_per_s(backend: str, steps: int, config: str,
 
 
 def measure_parallel(backend: str, steps: int, config: str, processes: int,
-                     repeats: int = 1) -> Tuple[float, float]:
+                     repeats: int = 1,
+                     first_in_process: bool = False) -> Tuple[float, float]:
   """(wall-clock env steps/s, env steps per CPU second) of `processes`
   environments stepped as one `ParallelEnvironments` batch (one worker
-  process each) with random actions, summed over the environments: the best
-  of `repeats` runs of `steps` batch steps. CPU time counts this process and
-  the workers."""
+  process each, or the first in this process) with random actions, summed
+  over the environments: the best of `repeats` runs of `steps` batch steps.
+  CPU time counts this process and the workers."""
   from environments import parallel  # pylint: disable=g-import-not-at-top
   from environments.sumo import merge  # pylint: disable=g-import-not-at-top
   batch = parallel.ParallelEnvironments(
       [functools.partial(merge.DoubleLaneMerge, backend=backend,
                          config=config, seed=seed)
-       for seed in range(processes)])
+       for seed in range(processes)], first_in_process=first_in_process)
   try:
     rng = np.random.default_rng(0)
     columns = rng.integers(0, merge.NUM_ACTIONS,
@@ -171,14 +173,18 @@ def main(argv):
   print(f"libsumo / traci: {rates['libsumo'] / rates['traci']:.2f}x "
         "(wall clock)")
   if FLAGS.processes:
-    total, cpu = measure_parallel("libsumo", FLAGS.steps, FLAGS.config,
-                                  FLAGS.processes, FLAGS.repeats)
-    print(f"{f'{FLAGS.processes} x libsumo (' + FLAGS.config + ')':<24}"
-          f"{total:>8.0f} steps/s  {cpu:>8.0f} steps/CPU-s "
-          "(summed; one env per worker process)")
-    print(f"{FLAGS.processes} x libsumo / libsumo: "
-          f"{total / rates['libsumo']:.2f}x (wall clock), "
-          f"{cpu / cpu_rates['libsumo']:.2f}x (per CPU second)")
+    n = FLAGS.processes
+    for first_in_process, layout in ((False, "every env in a worker"),
+                                     (True, "env 0 here, the rest in "
+                                      "workers")):
+      total, cpu = measure_parallel("libsumo", FLAGS.steps, FLAGS.config, n,
+                                    FLAGS.repeats, first_in_process)
+      print(f"{f'{n} x libsumo (' + FLAGS.config + ')':<24}"
+            f"{total:>8.0f} steps/s  {cpu:>8.0f} steps/CPU-s "
+            f"(summed; {layout})")
+      print(f"{n} x libsumo / libsumo: "
+            f"{total / rates['libsumo']:.2f}x (wall clock), "
+            f"{cpu / cpu_rates['libsumo']:.2f}x (per CPU second)")
     alone = independent_steps_per_s("libsumo", FLAGS.steps, FLAGS.config,
                                     FLAGS.processes)
     print(f"{FLAGS.processes} x libsumo, independent processes (no lockstep): "

@@ -92,6 +92,12 @@ class MultiAgentPyEnvironment(py_environment.PyEnvironment, abc.ABC):
   def has_state(self) -> bool:
     return self._has_state
 
+  @property
+  def one_per_process(self) -> bool:
+    """Whether a process can hold only one such environment (libsumo), so
+    a batch must not step a training copy in the caller's process."""
+    return False
+
   def observation_spec(self) -> Dict[str, array_spec.ArraySpec]:
     specs = {a: self._agent_observation_spec(i)
              for i, a in enumerate(self.agent_ids)}

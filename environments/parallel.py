@@ -10,6 +10,11 @@ directly. Each environment auto-resets on its own, exactly as a serial copy
 would: environment i with the same factory (the same seed) gives the same
 time steps as the serial one under the same actions.
 
+With ``first_in_process=True`` environment 0 steps in the calling process
+while the workers step the others: N environments need N − 1 workers, and
+the caller works instead of waiting. Use it unless the caller must keep a
+per-process resource for itself (libsumo: the runner's evaluation copy).
+
 CHOICE: a lean pipe-and-worker-loop of our own instead of TF-Agents'
 `ParallelPyEnvironment`, which takes the program-wide default start method
 (fork on Linux, changed only through `multiprocessing.set_start_method` for
@@ -26,11 +31,13 @@ the caller's factory fixes each environment's seed. As always with "spawn",
 every worker imports the program's main module, so a script that builds a
 batch needs the ``if __name__ == "__main__":`` guard.
 
-Cost: each step pickles the actions and time steps through one-way pipes
-and wakes every worker: about 0.3 ms of CPU per environment step on our
-2-core machine, as much as a SUMO step. It pays off with idle cores or
-costly environment steps, and by batching the policy's calls
-(`benchmarks/sumo_speed.py` measures it).
+Cost: each step pickles the actions and time steps through one-way pipes.
+Waking a sleeping process costs more than that on a virtual machine (tens
+to hundreds of microseconds, as much as a SUMO step), so a process that
+waits for a message first polls its pipe for ``spin_s`` (default 0.5 ms
+when every stepping process has a core of its own, else 0) before it
+sleeps: workers between commands and, with ``first_in_process``, the
+caller for the answers. `benchmarks/sumo_speed.py` measures both layouts.
 
 Failures: an exception inside an environment (say, SUMO failed) comes back
 as a RuntimeError that names the environment and carries its traceback; the
@@ -47,6 +54,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
 from multiprocessing import connection as mp_connection
 import pickle
 import signal
@@ -69,6 +77,8 @@ START_METHODS = ("spawn", "forkserver")
 START_TIMEOUT_S = 300.0
 TIMEOUT_S = 60.0
 _CLOSE_TIMEOUT_S = 10.0
+# How long a waiting process polls its pipe before it sleeps (see above).
+SPIN_S = 5e-4
 # Attributes of the contract copied from each environment once, at start.
 _ATTRIBUTES = ("agent_ids", "num_agents", "max_steps", "has_state")
 
@@ -84,6 +94,24 @@ def _exit_on_sigterm(signum, frame) -> None:
   raise SystemExit(1)
 
 
+def _poll_briefly(pipe: mp_connection.Connection, seconds: float) -> bool:
+  """Whether a message arrives on `pipe` within `seconds` of busy polling
+  (no sleep: the process stays on its core and reacts at once)."""
+  if seconds <= 0:
+    return False
+  deadline = time.perf_counter() + seconds
+  while not pipe.poll(0):
+    if time.perf_counter() > deadline:
+      return False
+  return True
+
+
+def default_spin_s(stepping_processes: int) -> float:
+  """`SPIN_S` if every stepping process can have a core, else 0 (spinning
+  processes would then take each other's cores)."""
+  return SPIN_S if stepping_processes <= len(os.sched_getaffinity(0)) else 0.0
+
+
 def _answer(answers, status: str, payload: Any) -> None:
   """Sends one answer; a result that cannot be pickled becomes an error."""
   try:
@@ -92,9 +120,10 @@ def _answer(answers, status: str, payload: Any) -> None:
     answers.send((_ERROR, traceback.format_exc()))
 
 
-def _worker(commands, answers, factory: Factory) -> None:
+def _worker(commands, answers, factory: Factory, spin_s: float) -> None:
   """Builds one environment and serves the parent's `commands` (answering
-  on `answers`) until told to close or the parent is gone; always closes the
+  on `answers`; polling for the next one for `spin_s` before sleeping)
+  until told to close or the parent is gone; always closes the
   environment."""
   # The parent decides when to stop (it closes us on Ctrl-C).
   signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -103,14 +132,13 @@ def _worker(commands, answers, factory: Factory) -> None:
   try:
     try:
       env = factory()
-      described = {name: getattr(env, name, None) for name in _ATTRIBUTES}
-      answers.send((_OK, (env.time_step_spec(), env.action_spec(),
-                          described)))
+      answers.send((_OK, _describe(env, None)))
     except Exception:  # pylint: disable=broad-except
       answers.send((_ERROR, traceback.format_exc()))
       return
     while True:
       try:
+        _poll_briefly(commands, spin_s)
         command, payload = commands.recv()
       except (EOFError, OSError):
         return  # The parent is gone.
@@ -122,8 +150,7 @@ def _worker(commands, answers, factory: Factory) -> None:
         elif command == _RESET:
           result = env.reset()
         elif command == _CALL:
-          name, args, kwargs = payload
-          result = getattr(env, name)(*args, **kwargs)
+          result = _call(env, payload)
         elif command == _GETATTR:
           result = getattr(env, payload)
         else:
@@ -149,7 +176,9 @@ class ParallelEnvironments(py_environment.PyEnvironment):
                factories: Sequence[Factory],
                start_method: str = "spawn",
                timeout_s: float = TIMEOUT_S,
-               start_timeout_s: float = START_TIMEOUT_S):
+               start_timeout_s: float = START_TIMEOUT_S,
+               first_in_process: bool = False,
+               spin_s: Optional[float] = None):
     """Starts one worker per factory and waits until every env is built.
 
     Args:
@@ -158,6 +187,9 @@ class ParallelEnvironments(py_environment.PyEnvironment):
       start_method: ``"spawn"`` or ``"forkserver"``.
       timeout_s: longest wait for one answer of a running environment.
       start_timeout_s: longest wait for the environments to be built.
+      first_in_process: build and step environment 0 in this process.
+      spin_s: how long a waiting process polls before it sleeps; None:
+        `default_spin_s` of the number of stepping processes.
 
     Raises:
       ValueError: no factories, a bad start method, a factory that cannot be
@@ -173,6 +205,13 @@ class ParallelEnvironments(py_environment.PyEnvironment):
     super().__init__(handle_auto_reset=False)  # Every env resets itself.
     self._timeout_s = float(timeout_s)
     self._closed = False
+    self._size = len(factories)
+    self._local: Optional[base.MultiAgentPyEnvironment] = None
+    # Environment index of worker 0.
+    self._offset = 1 if first_in_process else 0
+    if spin_s is None:
+      spin_s = default_spin_s(self._size)
+    self._spin_s = float(spin_s)
     # One-way pipes (a command pipe and an answer pipe per worker): a round
     # trip costs less than on a two-way socket pair.
     self._commands: List[mp_connection.Connection] = []
@@ -182,11 +221,13 @@ class ParallelEnvironments(py_environment.PyEnvironment):
     _open_batches.add(self)
     context = multiprocessing.get_context(start_method)
     try:
-      for index, factory in enumerate(factories):
+      for index, factory in enumerate(factories[self._offset:],
+                                      self._offset):
         command_reader, command_writer = context.Pipe(duplex=False)
         answer_reader, answer_writer = context.Pipe(duplex=False)
         process = context.Process(
-            target=_worker, args=(command_reader, answer_writer, factory),
+            target=_worker,
+            args=(command_reader, answer_writer, factory, self._spin_s),
             name=f"env_worker_{index}", daemon=True)
         try:
           process.start()
@@ -205,7 +246,11 @@ class ParallelEnvironments(py_environment.PyEnvironment):
         self._answers.append(answer_reader)
         self._processes.append(process)
         self._pids.append(process.pid)
-      described = self._gather("start", float(start_timeout_s))
+      # Environment 0 (with first_in_process) is built while the workers
+      # build theirs.
+      described = self._run_all(
+          None, [factories[0]] + [None] * (self._size - 1),
+          self._build_first, "start", float(start_timeout_s))
     except BaseException:
       self.close()
       raise
@@ -224,7 +269,7 @@ class ParallelEnvironments(py_environment.PyEnvironment):
 
   @property
   def batch_size(self) -> int:
-    return len(self._processes)
+    return self._size
 
   def time_step_spec(self) -> ts.TimeStep:
     return self._time_step_spec
@@ -256,35 +301,35 @@ class ParallelEnvironments(py_environment.PyEnvironment):
 
   @property
   def worker_pids(self) -> List[int]:
-    """Process ids of the workers, in environment order."""
+    """Process ids of the workers, in environment order (environment 0 has
+    none with ``first_in_process``)."""
     return list(self._pids)
 
   # -------------------------------------------------------------- stepping
   def _reset(self) -> ts.TimeStep:
-    self._broadcast(_RESET, [None] * self.batch_size)
-    return _stack(self._gather("reset", self._timeout_s, restart=True))
+    return _stack(self._run_all(_RESET, [None] * self._size,
+                                lambda env, _: env.reset(), "reset",
+                                restart=True))
 
   def _step(self, action) -> ts.TimeStep:
-    self._broadcast(_STEP, [_unstack(action, i)
-                            for i in range(self.batch_size)])
-    return _stack(self._gather("step", self._timeout_s, restart=True))
+    return _stack(self._run_all(
+        _STEP, [_unstack(action, i) for i in range(self._size)],
+        lambda env, payload: env.step(payload), "step", restart=True))
 
   def call(self, name: str, *args, **kwargs) -> list:
     """Calls method `name` of every environment at once; their results."""
-    self._broadcast(_CALL, [(name, args, kwargs)] * self.batch_size)
-    return self._gather(name, self._timeout_s)
+    return self._run_all(_CALL, [(name, args, kwargs)] * self._size, _call,
+                         name)
 
   def get_attr(self, name: str) -> list:
     """Attribute `name` of every environment."""
-    self._broadcast(_GETATTR, [name] * self.batch_size)
-    return self._gather(name, self._timeout_s)
+    return self._run_all(_GETATTR, [name] * self._size, getattr, name)
 
   def seed(self, seeds: Sequence[Optional[int]]) -> None:
     """Seeds environment i with ``seeds[i]``."""
-    if len(seeds) != self.batch_size:
-      raise ValueError(f"need {self.batch_size} seeds, got {len(seeds)}")
-    self._broadcast(_CALL, [("seed", (s,), {}) for s in seeds])
-    self._gather("seed", self._timeout_s)
+    if len(seeds) != self._size:
+      raise ValueError(f"need {self._size} seeds, got {len(seeds)}")
+    self._run_all(_CALL, [("seed", (s,), {}) for s in seeds], _call, "seed")
 
   def pop_finished_events(self) -> list:
     """Finished-episode event counters of every environment, env 0 first."""
@@ -296,46 +341,51 @@ class ParallelEnvironments(py_environment.PyEnvironment):
 
   def set_rng_state(self, states: Sequence[dict]) -> None:
     """Restores environment i's generator state to ``states[i]``."""
-    if len(states) != self.batch_size:
-      raise ValueError(f"need {self.batch_size} states, got {len(states)}")
-    self._broadcast(_CALL, [("set_rng_state", (s,), {}) for s in states])
-    self._gather("set_rng_state", self._timeout_s)
+    if len(states) != self._size:
+      raise ValueError(f"need {self._size} states, got {len(states)}")
+    self._run_all(_CALL, [("set_rng_state", (s,), {}) for s in states],
+                  _call, "set_rng_state")
 
   # -------------------------------------------------------------- protocol
-  def _broadcast(self, command: int, payloads: Sequence[Any]) -> None:
-    """Sends one command to every worker (a dead one closes the batch)."""
+  def _run_all(self, command: Optional[int], payloads: Sequence[Any],
+               here: Callable[[Any, Any], Any], what: str,
+               timeout_s: Optional[float] = None,
+               restart: bool = False) -> list:
+    """Every environment's result of one command, in environment order.
+
+    Sends `command` with ``payloads[i]`` to the workers (None: only
+    collect, as at start), meanwhile runs ``here(env, payloads[0])`` on the
+    environment in this process, then gathers the answers. An environment's
+    own exception is raised (as RuntimeError) only after every answer is
+    in, so the pipes stay in step; with `restart` (a failed step or reset)
+    the batch resets at its next step. Anything else closes the batch.
+    """
     if self._closed:
       raise RuntimeError("these parallel environments were closed")
-    index = 0
-    try:
-      for index, (pipe, payload) in enumerate(zip(self._commands, payloads)):
-        pipe.send((command, payload))
-    except (BrokenPipeError, ConnectionResetError, EOFError):
-      self._fail(index, "could not be reached; its worker died")
-    except BaseException:
-      self.close()
-      raise
-
-  def _gather(self, what: str, timeout_s: float,
-              restart: bool = False) -> list:
-    """Every worker's answer, in order.
-
-    An environment's own exception is raised (as RuntimeError) only after
-    every answer is in, so the pipes stay in step; with `restart` (a failed
-    step or reset) the batch resets at its next step. Anything else closes
-    the batch.
-    """
-    deadline = time.monotonic() + timeout_s
+    if command is not None:
+      self._broadcast(command, payloads[self._offset:])
     results, errors = [], []
+    if self._offset:
+      try:
+        results.append(here(self._local, payloads[0]))
+      except Exception:  # pylint: disable=broad-except
+        results.append(None)
+        errors.append(f"environment 0 failed during {what}:\n"
+                      f"{traceback.format_exc()}")
+      except BaseException:  # Ctrl-C: the answers would be out of step.
+        self.close()
+        raise
+    timeout_s = self._timeout_s if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout_s
     try:
-      for index in range(self.batch_size):
-        status, payload = self._receive(index, what, deadline, timeout_s)
+      for worker in range(len(self._processes)):
+        status, payload = self._receive(worker, what, deadline, timeout_s)
         if status == _OK:
           results.append(payload)
         else:
           results.append(None)
-          errors.append(f"environment {index} failed during {what}:\n"
-                        f"{payload}")
+          errors.append(f"environment {worker + self._offset} failed "
+                        f"during {what}:\n{payload}")
     except BaseException:
       self.close()
       raise
@@ -345,10 +395,30 @@ class ParallelEnvironments(py_environment.PyEnvironment):
       raise RuntimeError("\n".join(errors))
     return results
 
-  def _receive(self, index: int, what: str, deadline: float,
+  def _build_first(self, _, factory: Factory) -> tuple:
+    """Builds environment 0 here; its `_describe`."""
+    self._local = factory()
+    return _describe(self._local, None)
+
+  def _broadcast(self, command: int, payloads: Sequence[Any]) -> None:
+    """Sends one command to every worker (a dead one closes the batch)."""
+    worker = 0
+    try:
+      for worker, (pipe, payload) in enumerate(zip(self._commands,
+                                                   payloads)):
+        pipe.send((command, payload))
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+      self._fail(worker, "could not be reached; its worker died")
+    except BaseException:
+      self.close()
+      raise
+
+  def _receive(self, worker: int, what: str, deadline: float,
                timeout_s: float) -> tuple:
-    """One answer of worker `index`; a dead or silent worker fails."""
-    pipe, process = self._answers[index], self._processes[index]
+    """One answer of `worker`; a dead or silent worker fails."""
+    pipe, process = self._answers[worker], self._processes[worker]
+    if self._offset:  # The caller has a core of its own.
+      _poll_briefly(pipe, self._spin_s)
     ready = mp_connection.wait([pipe, process.sentinel],
                                max(0.0, deadline - time.monotonic()))
     if pipe in ready:
@@ -357,20 +427,20 @@ class ParallelEnvironments(py_environment.PyEnvironment):
       except (EOFError, OSError):
         pass  # Closed without an answer: the worker died.
     elif not ready:
-      self._fail(index, f"did not answer within {timeout_s:g} s "
+      self._fail(worker, f"did not answer within {timeout_s:g} s "
                  f"during {what}")
     process.join(1.0)
-    self._fail(index, f"died during {what} (exit code {process.exitcode})")
+    self._fail(worker, f"died during {what} (exit code {process.exitcode})")
 
-  def _fail(self, index: int, why: str) -> None:
-    """Closes every worker and raises a RuntimeError about environment
-    `index`."""
-    process = self._processes[index]
+  def _fail(self, worker: int, why: str) -> None:
+    """Closes every environment and raises a RuntimeError about `worker`'s
+    environment."""
+    process = self._processes[worker]
     if process.is_alive():  # Silent: it would read `close` only when done.
       process.terminate()
     self.close()
-    raise RuntimeError(f"environment {index} (worker pid {self._pids[index]}) "
-                       f"{why}; all "
+    raise RuntimeError(f"environment {worker + self._offset} (worker pid "
+                       f"{self._pids[worker]}) {why}; all "
                        "parallel environments are closed")
 
   # --------------------------------------------------------------- cleanup
@@ -386,6 +456,11 @@ class ParallelEnvironments(py_environment.PyEnvironment):
           pipe.send((_CLOSE, None))
         except OSError:
           pass
+    if self._local is not None:
+      try:
+        self._local.close()
+      except Exception:  # pylint: disable=broad-except
+        pass
     deadline = time.monotonic() + _CLOSE_TIMEOUT_S
     for process in self._processes:
       process.join(max(0.0, deadline - time.monotonic()))
@@ -404,6 +479,17 @@ class ParallelEnvironments(py_environment.PyEnvironment):
       self.close()
     except Exception:  # pylint: disable=broad-except
       pass
+
+
+def _describe(env, _) -> tuple:
+  """What a new environment tells the batch: specs and contract attributes."""
+  return (env.time_step_spec(), env.action_spec(),
+          {name: getattr(env, name, None) for name in _ATTRIBUTES})
+
+
+def _call(env, payload) -> Any:
+  name, args, kwargs = payload
+  return getattr(env, name)(*args, **kwargs)
 
 
 # Plain recursion over dicts, lists and (named) tuples: `tf.nest` costs a

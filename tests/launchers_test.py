@@ -280,6 +280,13 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertLen(rows, 6)
     self.assertGreater(float(rows[0].split()[-1]), 0.0)
 
+  def test_sumo_speed_prints_both_parallel_layouts(self):
+    result = _launch("benchmarks.sumo_speed", "--steps=20", "--repeats=1")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    for text in ("libsumo / traci", "every env in a worker",
+                 "env 0 here", "independent processes"):
+      self.assertIn(text, result.stdout)
+
   def test_hsd_cost_prints_every_ratio(self):
     result = _launch("benchmarks.hsd_cost", "--iterations=1", "--warmup=1",
                      "--updates=2")

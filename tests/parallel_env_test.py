@@ -98,6 +98,22 @@ def _run_against_serial(test, batch, serial, actions):
   return ends
 
 
+def _fail_then_restart(test, batch, failing):
+  """Steps a batch of `_FlakyPrisoners` whose environment `failing` fails at
+  its second step: the error names it, then the batch starts over; returns
+  the no-op action."""
+  no_op = {a: np.zeros(2, np.int32) for a in batch.agent_ids}
+  batch.reset()
+  batch.step(no_op)
+  with test.assertRaisesRegex(
+      RuntimeError,
+      f"(?s)environment {failing} failed during step.*scripted failure"):
+    batch.step(no_op)
+  test.assertEqual(batch.step(no_op).step_type.tolist(), [0, 0])
+  test.assertEqual(batch.step(no_op).step_type.tolist(), [1, 1])
+  return no_op
+
+
 class ParallelEnvironmentsTest(absltest.TestCase):
 
   def test_matches_serial_copies_and_closes(self):
@@ -148,21 +164,39 @@ class ParallelEnvironmentsTest(absltest.TestCase):
     with self.assertRaisesRegex(RuntimeError, "closed"):
       batch.reset()
 
+  def test_first_environment_in_process(self):
+    seeds = (3, 11, 4)
+    serial = [_navigation(s) for s in seeds]
+    actions = _joint_actions(np.random.default_rng(2), 3, 2,
+                             navigation.NUM_ACTIONS, 14)
+    with parallel.ParallelEnvironments(
+        [functools.partial(_navigation, s) for s in seeds],
+        first_in_process=True, spin_s=1e-3) as batch:
+      self.assertLen(batch.worker_pids, 2)
+      self.assertEqual(sorted(_children()), sorted(batch.worker_pids))
+      self.assertEqual(batch.batch_size, 3)
+      self.assertEqual(_run_against_serial(self, batch, serial, actions), 6)
+      self.assertLen(batch.pop_finished_events(), 6)
+      self.assertEqual(batch.get_rng_state(),
+                       [env.get_rng_state() for env in serial])
+      self.assertEqual(batch.get_attr("scenario"), ["merge"] * 3)
+    self.assertEqual(_children(), [])
+
+  def test_error_in_process_restarts_the_batch(self):
+    batch = parallel.ParallelEnvironments(
+        [functools.partial(_FlakyPrisoners, fail_at=f) for f in (2, None)],
+        first_in_process=True)
+    try:
+      _fail_then_restart(self, batch, 0)
+    finally:
+      batch.close()
+    self.assertEqual(_children(), [])
+
   def test_environment_error_then_killed_worker(self):
     batch = parallel.ParallelEnvironments(
         [functools.partial(_FlakyPrisoners, fail_at=f) for f in (None, 2)])
     try:
-      no_op = {a: np.zeros(2, np.int32) for a in batch.agent_ids}
-      batch.reset()
-      batch.step(no_op)
-      # An environment's exception: reported, the workers stay up and the
-      # batch starts over.
-      with self.assertRaisesRegex(RuntimeError,
-                                  "(?s)environment 1 failed during step.*"
-                                  "scripted failure"):
-        batch.step(no_op)
-      self.assertEqual(batch.step(no_op).step_type.tolist(), [0, 0])
-      self.assertEqual(batch.step(no_op).step_type.tolist(), [1, 1])
+      no_op = _fail_then_restart(self, batch, 1)
       with self.assertRaisesRegex(RuntimeError, "AttributeError"):
         batch.get_attr("no_such_attribute")
       self.assertLen(_children(), 2)
@@ -224,6 +258,9 @@ class ParallelSumoTest(absltest.TestCase):
       self.assertGreaterEqual(
           _run_against_serial(self, batch, serial, actions), 2)
       self.assertEqual(batch.get_attr("sumo_pid"), [None, None])  # In-process.
+      # So a runner keeps every libsumo training copy out of its process.
+      self.assertEqual(batch.get_attr("one_per_process"), [True, True])
+      self.assertFalse(serial[0].one_per_process)
     finally:
       batch.close()
       for env in serial:

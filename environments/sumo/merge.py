@@ -404,6 +404,10 @@ class DoubleLaneMerge(base.MultiAgentPyEnvironment):
     return self._files
 
   @property
+  def one_per_process(self) -> bool:
+    return self.backend == "libsumo"
+
+  @property
   def sumo_pid(self) -> Optional[int]:
     """The sumo child process (traci), None for libsumo or when stopped."""
     return self._conn.pid if self._conn is not None else None

@@ -91,7 +91,9 @@ class Runner:
     # Seeds Python, NumPy and TF (Keras initializers draw from Python's).
     tf.keras.utils.set_random_seed(config.seed)
     self.eval_py = env_factory(config.seed + _EVAL_SEED_OFFSET)
-    self.train_py = _training_environment(env_factory, config)
+    self.train_py = _training_environment(
+        env_factory, config,
+        first_in_process=not getattr(self.eval_py, "one_per_process", False))
     self.train_env = tf_py_environment.TFPyEnvironment(self.train_py)
     self.eval_env = tf_py_environment.TFPyEnvironment(self.eval_py)
     # A batch of environments has no single env to size the agent by.
@@ -317,15 +319,18 @@ class Runner:
       print(message, file=sys.stdout, flush=True)
 
 
-def _training_environment(env_factory: EnvFactory, config: RunConfig):
-  """One environment, or `parallel_envs` of them in worker processes
-  (the factory must then be picklable; environment i gets seed + i·1009)."""
+def _training_environment(env_factory: EnvFactory, config: RunConfig,
+                          first_in_process: bool):
+  """One environment, or `parallel_envs` of them (the factory must then be
+  picklable; environment i gets seed + i·1009): the first in this process
+  with `first_in_process`, the others in worker processes."""
   if config.parallel_envs == 1:
     return env_factory(config.seed)
   from environments import parallel  # pylint: disable=g-import-not-at-top
   return parallel.ParallelEnvironments(
       [functools.partial(env_factory, config.seed + i * _PARALLEL_SEED_STRIDE)
-       for i in range(config.parallel_envs)])
+       for i in range(config.parallel_envs)],
+      first_in_process=first_in_process)
 
 
 def _episode_returns(experience) -> tf.Tensor:
