@@ -94,16 +94,14 @@ def _exit_on_sigterm(signum, frame) -> None:
   raise SystemExit(1)
 
 
-def _poll_briefly(pipe: mp_connection.Connection, seconds: float) -> bool:
-  """Whether a message arrives on `pipe` within `seconds` of busy polling
-  (no sleep: the process stays on its core and reacts at once)."""
-  if seconds <= 0:
-    return False
+def _poll_briefly(pipe: mp_connection.Connection, seconds: float) -> None:
+  """Polls `pipe` without sleeping until a message (or EOF) is there or
+  `seconds` have passed: the process stays on its core and reacts at once
+  to an answer that comes soon."""
   deadline = time.perf_counter() + seconds
-  while not pipe.poll(0):
+  while seconds > 0 and not pipe.poll(0):
     if time.perf_counter() > deadline:
-      return False
-  return True
+      return
 
 
 def default_spin_s(stepping_processes: int) -> float:
