@@ -364,9 +364,14 @@ class TrainingTest(absltest.TestCase):
                         (baselines.IACAgent, baselines.IACConfig(**_SMALL)),
                         (baselines.COMAAgent,
                          baselines.COMAConfig(**_SMALL))):
-      summary = _run(tempfile.mkdtemp(), cls, config, num_agents=3,
-                     episodes=10, length=5, with_image=True)
+      root = tempfile.mkdtemp()
+      summary = _run(root, cls, config, num_agents=3, episodes=10, length=5,
+                     with_image=True)
       self.assertTrue(np.isfinite(summary["final"]["loss"]))
+      # Each agent's policy entropy over the evaluation steps, in [0, ln 5].
+      entropy = _rows(root)[-1]["policy_entropy"]
+      self.assertLen(entropy, 3)
+      self.assertTrue(all(0.0 <= e <= np.log(5) + 1e-5 for e in entropy))
 
   def test_stage1_learns_to_walk_to_its_goal(self):
     config = cm3.CM3Config(**dict(

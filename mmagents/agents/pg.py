@@ -144,10 +144,8 @@ class PolicyGradientAgent(agent_lib.MultiAgentTFAgent):
     probs = self.policy_probs(self.policy_net.layer_weights,
                               self._policy_inputs(experience),
                               tf.constant(0.0))                   # [B,T,N,A]
-    entropy = -tf.reduce_sum(tf.math.xlogy(probs, probs), axis=-1)
-    mask = returns_lib.valid_mask(experience)[..., None]           # [B,T,1]
-    return {"policy_entropy": tf.reduce_sum(mask * entropy, [0, 1])
-                              / tf.maximum(tf.reduce_sum(mask), 1.0)}
+    return {"policy_entropy": layout.mean_entropy(
+        probs, returns_lib.valid_mask(experience)[..., None])}
 
   def behaviour_probs_fn(self, explore: bool):
     """Stacked policy inputs ``[B, N, D]`` → π̃ ``[B, N, A]`` (ε only when

@@ -327,6 +327,20 @@ class MultiGoalActorCritic(MultiGoalAgent):
                              self.layout.stack_observations(observation),
                              self.explore_epsilon(explore))
 
+  def experience_metrics(self, experience) -> Dict[str, tf.Tensor]:
+    """Mean entropy of each agent's policy π (no ε floor) over the steps of
+    a batch ``[N]`` (``policy_entropy``)."""
+    observations = self.layout.stack_observations(
+        experience.observation)                                  # [B,T,N,D]
+    probs = self.policy_probs(
+        self.actor,
+        tf.reshape(observations, [-1] + observations.shape[2:].as_list()),
+        0.0)                                                     # [BT,N,A]
+    probs = tf.reshape(probs, tf.concat(
+        [tf.shape(observations)[:2], tf.shape(probs)[1:]], 0))   # [B,T,N,A]
+    return {"policy_entropy": layout.mean_entropy(
+        probs, returns_lib.valid_mask(experience)[..., None])}
+
   def policy_gradient_loss(self, batch: Dict[str, tf.Tensor],
                            weights: tf.Tensor) -> tf.Tensor:
     """−mean_i Σ_m log π̃(a^m_i | o^m_i) w_{i,m} on the online actor (π

@@ -28,6 +28,16 @@ def check_score_function(score_function: str) -> None:
                      f"got {score_function!r}")
 
 
+def mean_entropy(probs: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+  """Each agent's policy entropy ``[N]`` averaged over the valid steps:
+  `probs` ``[B, T, N, A]``, `mask` ``[B, T, 1]`` (1 on valid steps). Near 0
+  a policy is deterministic and, through an ε floor, rarely changes
+  again."""
+  entropy = -tf.reduce_sum(tf.math.xlogy(probs, probs), axis=-1)
+  return (tf.reduce_sum(mask * entropy, [0, 1])
+          / tf.maximum(tf.reduce_sum(mask), 1.0))
+
+
 def score_epsilon(score_function: str, epsilon):
   """The floor of the probabilities a score function uses: ε, or 0 for
   ``"policy"``."""
