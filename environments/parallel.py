@@ -82,7 +82,8 @@ SPIN_S = 5e-4
 # Attributes of the contract copied from each environment once, at start.
 _ATTRIBUTES = ("agent_ids", "num_agents", "max_steps", "has_state")
 
-_STEP, _RESET, _CALL, _GETATTR, _CLOSE = range(5)
+# _START is never sent: workers report once built, unasked.
+_STEP, _RESET, _CALL, _GETATTR, _CLOSE, _START = range(6)
 _OK, _ERROR = "ok", "error"
 
 _open_batches: "weakref.WeakSet[ParallelEnvironments]" = weakref.WeakSet()
@@ -130,7 +131,7 @@ def _worker(commands, answers, factory: Factory, spin_s: float) -> None:
   try:
     try:
       env = factory()
-      answers.send((_OK, _describe(env, None)))
+      answers.send((_OK, _describe(env)))
     except Exception:  # pylint: disable=broad-except
       answers.send((_ERROR, traceback.format_exc()))
       return
@@ -143,16 +144,7 @@ def _worker(commands, answers, factory: Factory, spin_s: float) -> None:
       if command == _CLOSE:
         return
       try:
-        if command == _STEP:
-          result = env.step(payload)
-        elif command == _RESET:
-          result = env.reset()
-        elif command == _CALL:
-          result = _call(env, payload)
-        elif command == _GETATTR:
-          result = getattr(env, payload)
-        else:
-          raise ValueError(f"unknown command {command!r}")
+        result = _execute(env, command, payload)
       except Exception:  # pylint: disable=broad-except
         _answer(answers, _ERROR, traceback.format_exc())
       else:
@@ -247,8 +239,8 @@ class ParallelEnvironments(py_environment.PyEnvironment):
       # Environment 0 (with first_in_process) is built while the workers
       # build theirs.
       described = self._run_all(
-          None, [factories[0]] + [None] * (self._size - 1),
-          self._build_first, "start", float(start_timeout_s))
+          _START, [factories[0]] + [None] * (self._size - 1), "start",
+          float(start_timeout_s))
     except BaseException:
       self.close()
       raise
@@ -305,29 +297,27 @@ class ParallelEnvironments(py_environment.PyEnvironment):
 
   # -------------------------------------------------------------- stepping
   def _reset(self) -> ts.TimeStep:
-    return _stack(self._run_all(_RESET, [None] * self._size,
-                                lambda env, _: env.reset(), "reset",
+    return _stack(self._run_all(_RESET, [None] * self._size, "reset",
                                 restart=True))
 
   def _step(self, action) -> ts.TimeStep:
     return _stack(self._run_all(
-        _STEP, [_unstack(action, i) for i in range(self._size)],
-        lambda env, payload: env.step(payload), "step", restart=True))
+        _STEP, [_unstack(action, i) for i in range(self._size)], "step",
+        restart=True))
 
   def call(self, name: str, *args, **kwargs) -> list:
     """Calls method `name` of every environment at once; their results."""
-    return self._run_all(_CALL, [(name, args, kwargs)] * self._size, _call,
-                         name)
+    return self._run_all(_CALL, [(name, args, kwargs)] * self._size, name)
 
   def get_attr(self, name: str) -> list:
     """Attribute `name` of every environment."""
-    return self._run_all(_GETATTR, [name] * self._size, getattr, name)
+    return self._run_all(_GETATTR, [name] * self._size, name)
 
   def seed(self, seeds: Sequence[Optional[int]]) -> None:
     """Seeds environment i with ``seeds[i]``."""
     if len(seeds) != self._size:
       raise ValueError(f"need {self._size} seeds, got {len(seeds)}")
-    self._run_all(_CALL, [("seed", (s,), {}) for s in seeds], _call, "seed")
+    self._run_all(_CALL, [("seed", (s,), {}) for s in seeds], "seed")
 
   def pop_finished_events(self) -> list:
     """Finished-episode event counters of every environment, env 0 first."""
@@ -342,30 +332,35 @@ class ParallelEnvironments(py_environment.PyEnvironment):
     if len(states) != self._size:
       raise ValueError(f"need {self._size} states, got {len(states)}")
     self._run_all(_CALL, [("set_rng_state", (s,), {}) for s in states],
-                  _call, "set_rng_state")
+                  "set_rng_state")
 
   # -------------------------------------------------------------- protocol
   def _run_all(self, command: Optional[int], payloads: Sequence[Any],
-               here: Callable[[Any, Any], Any], what: str,
+               what: str,
                timeout_s: Optional[float] = None,
                restart: bool = False) -> list:
     """Every environment's result of one command, in environment order.
 
-    Sends `command` with ``payloads[i]`` to the workers (None: only
-    collect, as at start), meanwhile runs ``here(env, payloads[0])`` on the
-    environment in this process, then gathers the answers. An environment's
+    Sends `command` with ``payloads[i]`` to the workers (`_START`: only
+    collect what they sent once built), meanwhile runs it with
+    ``payloads[0]`` on the environment in this process (`_START`: builds it
+    from that factory), then gathers the answers. An environment's
     own exception is raised (as RuntimeError) only after every answer is
     in, so the pipes stay in step; with `restart` (a failed step or reset)
     the batch resets at its next step. Anything else closes the batch.
     """
     if self._closed:
       raise RuntimeError("these parallel environments were closed")
-    if command is not None:
+    if command != _START:
       self._broadcast(command, payloads[self._offset:])
     results, errors = [], []
     if self._offset:
       try:
-        results.append(here(self._local, payloads[0]))
+        if command == _START:
+          self._local = payloads[0]()
+          results.append(_describe(self._local))
+        else:
+          results.append(_execute(self._local, command, payloads[0]))
       except Exception:  # pylint: disable=broad-except
         results.append(None)
         errors.append(f"environment 0 failed during {what}:\n"
@@ -392,11 +387,6 @@ class ParallelEnvironments(py_environment.PyEnvironment):
         self._current_time_step = None
       raise RuntimeError("\n".join(errors))
     return results
-
-  def _build_first(self, _, factory: Factory) -> tuple:
-    """Builds environment 0 here; its `_describe`."""
-    self._local = factory()
-    return _describe(self._local, None)
 
   def _broadcast(self, command: int, payloads: Sequence[Any]) -> None:
     """Sends one command to every worker (a dead one closes the batch)."""
@@ -479,15 +469,24 @@ class ParallelEnvironments(py_environment.PyEnvironment):
       pass
 
 
-def _describe(env, _) -> tuple:
+def _describe(env) -> tuple:
   """What a new environment tells the batch: specs and contract attributes."""
   return (env.time_step_spec(), env.action_spec(),
           {name: getattr(env, name, None) for name in _ATTRIBUTES})
 
 
-def _call(env, payload) -> Any:
-  name, args, kwargs = payload
-  return getattr(env, name)(*args, **kwargs)
+def _execute(env, command: int, payload: Any) -> Any:
+  """Runs one command on `env` (in a worker, or here for environment 0)."""
+  if command == _STEP:
+    return env.step(payload)
+  if command == _RESET:
+    return env.reset()
+  if command == _CALL:
+    name, args, kwargs = payload
+    return getattr(env, name)(*args, **kwargs)
+  if command == _GETATTR:
+    return getattr(env, payload)
+  raise ValueError(f"unknown command {command!r}")
 
 
 # Plain recursion over dicts, lists and (named) tuples: `tf.nest` costs a
