@@ -4,16 +4,19 @@ Runs `aga_cleanup` / `aga_harvest` for Simul-Ind (independent learners),
 Simul-Co (every agent on the collective gradient) and AgA with each λ of
 the AgA paper's runs, over seeds (`reproduce_lib`); prints the collective
 return and equality (1 - Gini of the agents' returns) as mean ± 95%
-interval over seeds and draws both curves per game.
+interval over seeds, then sustainability (mean step at which apples were
+eaten), and draws each curve per game.
 
   python -m benchmarks.reproduce_aga_ssd --seeds=0,1,2 --jobs=2
   python -m benchmarks.reproduce_aga_ssd --experiment=cleanup7 \
       --method=simul_ind --method=aga_1 --num_episodes=3000
 
 Games: LIO's 7x7 Cleanup with two agents (50 steps), and the original
-Harvest map with five agents, 100-step episodes and no penalty beam (so
-returns stay non-negative and equality is defined); the launchers' other
-defaults apply.
+Harvest map with five agents and no penalty beam (so returns stay
+non-negative and equality is defined), with 100-step episodes
+(``harvest``: no patch runs out, so the dilemma barely bites) or the
+original 1,000 steps (``harvest1000``: greedy learners exhaust the
+patches); the launchers' other defaults apply.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ EXPERIMENTS = {
     "harvest": reproduce_lib.Experiment(
         ("--max_steps=100", "--nopenalty_beam"), None,
         _methods("launchers.aga_harvest")),
+    "harvest1000": reproduce_lib.Experiment(
+        ("--max_steps=1000", "--nopenalty_beam"), None,
+        _methods("launchers.aga_harvest")),
 }
 METHODS = tuple(_methods(""))
 
@@ -56,7 +62,8 @@ def main(argv):
   del argv
   reproduce_lib.main(EXPERIMENTS, METHODS, "return_mean",
                      "collective return",
-                     extra_metrics=("outcome.equality",))
+                     extra_metrics=("outcome.equality",
+                                    "outcome.sustainability"))
 
 
 if __name__ == "__main__":

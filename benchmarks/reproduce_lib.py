@@ -215,8 +215,9 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
     results.setdefault(job[:2], []).append(
         (summary, last_evals_mean(job[4], metric)))
   width = max([len(m) for m in methods] + [6]) + 2
-  print(f"{'experiment':<11}{'method':<{width}}{'seeds':>6}  "
-        f"{'final':<16}{f'last {LAST_EVALS} evals':<16}{'optimum':>8}"
+  name_width = max(len(n) for n in [*fv.experiment, "experiment"]) + 1
+  print(f"{'experiment':<{name_width}}{'method':<{width}}{'seeds':>6}  "
+        f"{'final':<18}{f'last {LAST_EVALS} evals':<18}{'optimum':>8}"
         f"{'near it':>9}  {'per seed (last evals)':<36}{'wall s/run':>10}")
   for (name, method), runs in results.items():
     finals = [plot.metric_value(r["final"], metric) for r, _ in runs]
@@ -229,15 +230,15 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
       optimum_text, near_text = f"{optimum:.1f}", f"{near}/{len(runs)}"
     per_seed = " ".join(f"{v:+.2f}" for v in lasts)
     wall = np.mean([r["wall_s"] for r, _ in runs])
-    print(f"{name:<11}{method:<{width}}{len(runs):>6}  "
-          f"{interval(finals):<16}{interval(lasts):<16}{optimum_text:>8}"
+    print(f"{name:<{name_width}}{method:<{width}}{len(runs):>6}  "
+          f"{interval(finals):<18}{interval(lasts):<18}{optimum_text:>8}"
           f"{near_text:>9}  {per_seed:<36}{wall:>10.0f}")
   for extra in extra_metrics:
     print(f"\n{extra} (mean of the last {LAST_EVALS} evaluations)")
     for (name, method), runs in results.items():
       values = [last_evals_mean(j[4], extra) for j in jobs
                 if j[:2] == (name, method)]
-      print(f"{name:<11}{method:<{width}}{interval(values):<16}"
+      print(f"{name:<{name_width}}{method:<{width}}{interval(values):<18}"
             + " ".join(f"{v:+.3f}" for v in values))
   for name in fv.experiment:
     groups = {method: [j[4] for j in jobs if j[:2] == (name, method)]

@@ -6,8 +6,14 @@ gradient and its Hessian term to each agent's own (``--method``,
 return, equality and sustainability.
 
   python -m launchers.aga_harvest --root_dir=runs/aga_harvest --alignment=100
+  python -m launchers.aga_harvest --root_dir=runs/aga_harvest_step \
+      --alignment=0.1 --loss_scale=step --nopenalty_beam
   python -m launchers.aga_harvest --root_dir=runs/aga_harvest_short \
       --max_steps=200 --num_agents=3
+
+With per-step losses (``--loss_scale=step``) every λ from 0.1 to 1000 kept
+the 1,000-step commons alive where independent learners exhaust it
+(docs/results/README.md).
 
 Defaults: the original 16 x 38 map, five agents, 1,000-step episodes, the
 AC networks of `ac_harvest` and Adam (lr 1e-3) on the policies.

@@ -334,7 +334,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
                    "cleanup7_outcome_cleaner_share.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
-  def test_reproduce_aga_ssd_tabulates_return_and_equality(self):
+  def test_reproduce_aga_ssd_tabulates_return_equality_sustainability(self):
     out = tempfile.mkdtemp()
     result = _launch("benchmarks.reproduce_aga_ssd", f"--out_dir={out}",
                      "--experiment=cleanup7", "--method=simul_ind",
@@ -344,8 +344,9 @@ class BenchmarkSmokeTest(absltest.TestCase):
     rows = [l.split() for l in result.stdout.splitlines()
             if l.startswith("cleanup7")]
     self.assertEqual([r[:2] for r in rows],
-                     [["cleanup7", "simul_ind"], ["cleanup7", "aga_100"]] * 2)
-    for figure in ("cleanup7.png", "cleanup7_outcome_equality.png"):
+                     [["cleanup7", "simul_ind"], ["cleanup7", "aga_100"]] * 3)
+    for figure in ("cleanup7.png", "cleanup7_outcome_equality.png",
+                   "cleanup7_outcome_sustainability.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
   def test_reproduce_cm3_runs_stage1_first(self):
