@@ -335,8 +335,7 @@ class ParallelEnvironments(py_environment.PyEnvironment):
                   "set_rng_state")
 
   # -------------------------------------------------------------- protocol
-  def _run_all(self, command: Optional[int], payloads: Sequence[Any],
-               what: str,
+  def _run_all(self, command: int, payloads: Sequence[Any], what: str,
                timeout_s: Optional[float] = None,
                restart: bool = False) -> list:
     """Every environment's result of one command, in environment order.
