@@ -119,16 +119,22 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
                                   extra_inputs, output_bias)
 
   def train_critic(self, experience, inputs: tf.Tensor,
-                   rewards: tf.Tensor) -> tf.Tensor:
+                   rewards: tf.Tensor, critic=None) -> tf.Tensor:
     """One Adam step of the critics on Eq. B.10, then the target update;
-    returns the per-agent losses ``[N]`` before the step."""
-    variables = self.value_net.trainable_variables
+    returns the per-agent losses ``[N]`` before the step.
+
+    ``critic``: another ``(net, target_net, optimizer)`` to train the same
+    way (default: `value_net`, `target_value_net`, their optimizer).
+    """
+    net, target_net, optimizer = critic or (
+        self.value_net, self.target_value_net, self._value_optimizer)
+    variables = net.trainable_variables
     with tf.GradientTape() as tape:
-      losses = self.value_loss(experience, inputs, rewards)
+      losses = self.value_loss(experience, inputs, rewards,
+                               nets=(net, target_net))
       total = tf.reduce_sum(losses)
-    self._value_optimizer.apply_gradients(
-        zip(tape.gradient(total, variables), variables))
-    self.update_target()
+    optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+    soft_update(target_net, net, self.config.target_update_rate)
     return losses
 
   def build_optimizers(self) -> None:
@@ -161,12 +167,14 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
             - baseline)
 
   def value_loss(self, experience, inputs: tf.Tensor,
-                 rewards: tf.Tensor) -> tf.Tensor:
-    """Per-agent TD loss of Eq. B.10 ``[N]`` (mean over valid steps)."""
+                 rewards: tf.Tensor, nets=None) -> tf.Tensor:
+    """Per-agent TD loss of Eq. B.10 ``[N]`` (mean over valid steps) of
+    ``nets`` = (critic, target critic), by default the agent's own."""
+    net, target_net = nets or (self.value_net, self.target_value_net)
     targets = tf.stop_gradient(
         rewards + self.config.gamma * next_step_values(
-            self.state_values(self.target_value_net, inputs), experience))
-    errors = targets - self.state_values(self.value_net, inputs)
+            self.state_values(target_net, inputs), experience))
+    errors = targets - self.state_values(net, inputs)
     mask = returns_lib.valid_mask(experience)[..., None]
     return (tf.reduce_sum(mask * errors ** 2, [0, 1])
             / tf.maximum(tf.reduce_sum(mask), 1.0))
@@ -195,8 +203,9 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
                       self.critic_rewards(experience))
     return loss_info
 
-  def update_target(self) -> None:
-    tau = self.config.target_update_rate
-    for target, source in zip(self.target_value_net.layer_weights,
-                              self.value_net.layer_weights):
-      target.assign(tau * source + (1.0 - tau) * target)
+
+def soft_update(target_net, source_net, tau: float) -> None:
+  """θ' ← τ θ + (1 − τ) θ' over the two networks' weights."""
+  for target, source in zip(target_net.layer_weights,
+                            source_net.layer_weights):
+    target.assign(tau * source + (1.0 - tau) * target)

@@ -12,7 +12,17 @@ The givers' objective is Eq. 5.10 with, by default, the giver's own TD
 error on τ̂ in place of the Monte-Carlo return: r^{i,env}_t + γV^i(s_{t+1})
 - V^i(s_t) with its main critic, as the authors' Cleanup code does
 (``giver_signal="td"``); ``giver_signal="return"`` keeps the returns of the
-policy-gradient LIO. The L1 cost is part of the incentive objective, with
+policy-gradient LIO. That critic fits the total rewards, so while a giver
+receives u per step its extrinsic TD error is about r^{env} - u: a constant
+-u where no apple is eaten. Because τ̂ is sampled from (1 - ε)π̂ + ε/|A| but
+scored under π̂, a constant signal -u does not average out: its expected
+gradient is that of (u ε/|A|) Σ_t Σ_a log π̂(a|o_t), which the giver lowers
+by making the recipient's policy deterministic, whatever the action (in
+Cleanup: paying for the beam until it is fired on every step).
+``giver_signal="td_extrinsic"`` removes the bias: each agent also keeps a
+critic of its extrinsic rewards alone (same network, learning rate and
+target update as the main one, trained on τ after the incentive step) and
+the giver's signal is that critic's TD error. The L1 cost is part of the incentive objective, with
 no optimizer of its own (``cost_learning_rate=0``), as in the authors'
 Cleanup setup. Conflict resolved: the thesis gives α = 1e-4 (the authors
 charge the sigmoid outputs, i.e. α = 5e-5 on incentives in [0, 2]); here
@@ -40,7 +50,7 @@ from mmagents.agents import lookahead
 from mmagents.core import incentives as incentives_lib
 from mmagents.lio import agent as lio
 
-GIVER_SIGNALS = ("td", "return")
+GIVER_SIGNALS = ("td", "return", "td_extrinsic")
 
 @dataclasses.dataclass(frozen=True)
 class LIOACConfig(lio.LIOConfig, ac.ACConfig):
@@ -59,7 +69,7 @@ class LIOACConfig(lio.LIOConfig, ac.ACConfig):
   cost_learning_rate: float = 0.0
   observe_given: bool = False
   watched_action: int = ac.CLEANUP_CLEAN_ACTION
-  giver_signal: str = "td"               # "td" | "return".
+  giver_signal: str = "td"      # "td" | "return" | "td_extrinsic".
 
   def __post_init__(self):
     super().__post_init__()
@@ -77,6 +87,30 @@ class LIOACAgent(lookahead.CriticAfterLookaheadMixin, lio.LIOAgent,
                name: str = "lio_ac"):
     super().__init__(time_step_spec, action_spec, agent_ids, config=config,
                      seed=seed, name=name)
+    self.extrinsic_critic = None
+    if config.giver_signal == "td_extrinsic":
+      net = self._build_network(1, "extrinsic_value_net")
+      target = self._build_network(1, "target_extrinsic_value_net")
+      target.trainable = False
+      for target_weight, weight in zip(target.layer_weights,
+                                       net.layer_weights):
+        target_weight.assign(weight)
+      self.extrinsic_critic = (
+          net, target, tf.keras.optimizers.Adam(config.value_learning_rate))
+
+  def build_optimizers(self) -> None:
+    super().build_optimizers()
+    if self.extrinsic_critic is not None:
+      net, _, optimizer = self.extrinsic_critic
+      optimizer.build(net.trainable_variables)
+
+  def _train(self, experience, weights=None):
+    loss_info = super()._train(experience, weights)
+    if self.extrinsic_critic is not None:
+      first = experience.first
+      self.train_critic(first, self._policy_inputs(first), first.reward,
+                        critic=self.extrinsic_critic)
+    return loss_info
 
   def critic_rewards(self, experience) -> tf.Tensor:
     """Extrinsic rewards plus the incentives received, as recorded."""
@@ -88,8 +122,9 @@ class LIOACAgent(lookahead.CriticAfterLookaheadMixin, lio.LIOAgent,
     """TD errors of the givers' extrinsic rewards on τ̂ (or the returns)."""
     if self.config.giver_signal == "return":
       return super().giver_signal(experience)
-    values = self.state_values(self.value_net,
-                               self._policy_inputs(experience))
+    net = (self.value_net if self.extrinsic_critic is None
+           else self.extrinsic_critic[0])
+    values = self.state_values(net, self._policy_inputs(experience))
     return tf.stop_gradient(
         experience.reward + self.config.gamma
         * ac.next_step_values(values, experience) - values)
