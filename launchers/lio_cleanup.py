@@ -4,6 +4,9 @@ Two actor-critic LIO agents; each incentive function sees its own view and
 which agents used the cleaning beam. In the thesis one agent ends up
 cleaning the river while the other collects apples and pays it, which
 beats AC and inequity aversion and approaches the centralized upper bound.
+The givers score the recipients' new policies with the TD error of a
+critic of their extrinsic rewards (`mmagents.lio.actor_critic` says why not
+the total-reward critic of the authors' code, ``--giver_signal=td``).
 
   python -m launchers.lio_cleanup --root_dir=runs/lio_cleanup7
   python -m launchers.lio_cleanup --root_dir=runs/lio_cleanup10 \
@@ -33,7 +36,10 @@ common.define_lio_flags(_DEFAULTS)
 cleanup_common.define_critic_flags(_DEFAULTS)
 flags.DEFINE_enum("giver_signal", _DEFAULTS.giver_signal, lio_ac.GIVER_SIGNALS,
                   "What weights the recipients' new log-probabilities in the "
-                  "incentive objective: the giver's TD error or its return.")
+                  "incentive objective: the giver's TD error from a critic "
+                  "of its extrinsic rewards (td_extrinsic, Eq. 5.10), from "
+                  "its main critic of total rewards (td, the authors' code) "
+                  "or its extrinsic return.")
 flags.adopt_module_key_flags(launch)
 flags.adopt_module_key_flags(common)
 flags.adopt_module_key_flags(cleanup_common)

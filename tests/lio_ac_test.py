@@ -27,6 +27,14 @@ def _setup(seed):
 _collect = tiny_cleanup.collect
 
 
+def _td_errors(experience, values: np.ndarray, gamma: float) -> np.ndarray:
+  """r_t + γ V(s_{t+1}) − V(s_t), no bootstrap after a termination."""
+  errors = experience.reward.numpy() - values
+  discount = experience.discount.numpy()
+  errors[:, :-1] += gamma * discount[:, :-1, None] * values[:, 1:]
+  return errors
+
+
 class LIOActorCriticTest(absltest.TestCase):
 
   def setUp(self):
@@ -84,30 +92,26 @@ class LIOActorCriticTest(absltest.TestCase):
                                  tau * v.numpy() + (1 - tau) * old_t,
                                  rtol=1e-5, atol=1e-7)
 
-  def test_giver_signal_is_each_givers_extrinsic_td_error(self):
-    values = self.agent.state_values(
-        self.agent.value_net, self.agent._policy_inputs(self.first)).numpy()
-    reward = self.first.reward.numpy()
-    discount = self.first.discount.numpy()
-    gamma = self.agent.config.gamma
-    expected = reward - values
-    expected[:, :-1] += gamma * discount[:, :-1, None] * values[:, 1:]
-    np.testing.assert_allclose(self.agent.giver_signal(self.first).numpy(),
-                               expected, rtol=1e-5, atol=1e-6)
+  def test_authors_giver_signal_reads_the_main_critic(self):
+    agent, tf_env = tiny_cleanup.setup(
+        lio_ac.LIOACAgent, lio_ac.LIOACConfig(**TINY, giver_signal="td"),
+        seed=2)
+    self.assertIsNone(agent.extrinsic_critic)
+    first = _collect(agent, tf_env)
+    values = agent.state_values(agent.value_net,
+                                agent._policy_inputs(first)).numpy()
+    np.testing.assert_allclose(agent.giver_signal(first).numpy(),
+                               _td_errors(first, values, agent.config.gamma),
+                               rtol=1e-5, atol=1e-6)
 
   def test_extrinsic_critic_gives_the_signal_and_fits_extrinsic_rewards(self):
-    agent, tf_env = tiny_cleanup.setup(
-        lio_ac.LIOACAgent,
-        lio_ac.LIOACConfig(**TINY, giver_signal="td_extrinsic"), seed=2)
+    agent, tf_env = self.agent, self.tf_env   # The default signal.
     net, target, _ = agent.extrinsic_critic
-    first = _collect(agent, tf_env)
+    first = self.first
     inputs = agent._policy_inputs(first)
     values = agent.state_values(net, inputs).numpy()
-    expected = first.reward.numpy() - values
-    expected[:, :-1] += (agent.config.gamma * first.discount.numpy()[:, :-1,
-                                                                     None]
-                         * values[:, 1:])
-    np.testing.assert_allclose(agent.giver_signal(first).numpy(), expected,
+    np.testing.assert_allclose(agent.giver_signal(first).numpy(),
+                               _td_errors(first, values, agent.config.gamma),
                                rtol=1e-5, atol=1e-6)
 
     # After an iteration it has taken one step on τ's extrinsic rewards
@@ -124,7 +128,7 @@ class LIOActorCriticTest(absltest.TestCase):
     # Saved and restored with the agent.
     other, _ = tiny_cleanup.setup(
         lio_ac.LIOACAgent,
-        lio_ac.LIOACConfig(**TINY, giver_signal="td_extrinsic"), seed=3)
+        lio_ac.LIOACConfig(**TINY), seed=3)
     with tempfile.TemporaryDirectory() as directory:
       path = tf.train.Checkpoint(agent=agent).save(directory + "/ckpt")
       tf.train.Checkpoint(agent=other).restore(path).assert_consumed()
