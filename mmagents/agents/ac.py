@@ -90,9 +90,7 @@ class ActorCriticAgent(pg.PolicyGradientAgent):
     self.value_net = self._build_network(1, "value_net")
     self.target_value_net = self._build_network(1, "target_value_net")
     self.target_value_net.trainable = False
-    for target, source in zip(self.target_value_net.layer_weights,
-                              self.value_net.layer_weights):
-      target.assign(source)
+    soft_update(self.target_value_net, self.value_net, 1.0)
     self._value_optimizer = tf.keras.optimizers.Adam(
         config.value_learning_rate)
 

@@ -97,9 +97,7 @@ class LIOACAgent(lookahead.CriticAfterLookaheadMixin, lio.LIOAgent,
       net = self._build_network(1, "extrinsic_value_net")
       target = self._build_network(1, "target_extrinsic_value_net")
       target.trainable = False
-      for target_weight, weight in zip(target.layer_weights,
-                                       net.layer_weights):
-        target_weight.assign(weight)
+      ac.soft_update(target, net, 1.0)
       self.extrinsic_critic = (
           net, target, tf.keras.optimizers.Adam(config.value_learning_rate))
 
