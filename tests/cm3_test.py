@@ -6,7 +6,6 @@ determinism and resume."""
 import itertools
 import json
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -19,6 +18,7 @@ from mmagents.cm3 import inputs as inputs_lib
 from mmagents.core import augmentation
 from mmagents.core import replay as replay_lib
 from mmagents.core import runner
+from tests import scratch
 from tests import tiny_multigoal
 
 # Tiny networks and a 1x3 kernel that fits the tiny env's 1 x L image.
@@ -122,7 +122,7 @@ class AugmentationTest(absltest.TestCase):
     stage1.build_weights(18 + 4)
     prefix = tf.train.Checkpoint(
         agent=tf.train.Checkpoint(actor=stage1)).save(
-            os.path.join(tempfile.mkdtemp(), "ckpt"))
+            os.path.join(scratch.make_dir(self), "ckpt"))
     # The side input: a 4x3x2 grid (24) and 5 more values.
     grid = augmentation.ImageInput((4, 3, 2), 2, (3, 1))
     stage2 = augmentation.AugmentableNetwork(images, (8, 6), 3,
@@ -326,7 +326,7 @@ class AdvantageTest(absltest.TestCase):
 class TrainingTest(absltest.TestCase):
 
   def test_stage2_restores_stage1_weights(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     stage1_dir = os.path.join(root, "stage1")
     _run(stage1_dir, cm3.CM3Agent, cm3.CM3Config(**dict(_SMALL, stage=1)),
          num_agents=1, episodes=20)
@@ -346,11 +346,11 @@ class TrainingTest(absltest.TestCase):
   def test_missing_stage1_dir(self):
     with self.assertRaises(FileNotFoundError):
       _agent(cm3.CM3Agent, cm3.CM3Config(
-          **dict(_SMALL, stage1_dir=tempfile.mkdtemp())))
+          **dict(_SMALL, stage1_dir=scratch.make_dir(self))))
 
   def test_same_seed_same_rows_and_exact_resume(self):
     config = cm3.CM3Config(**dict(_SMALL, steps_per_train=4))
-    first, second, resumed = (tempfile.mkdtemp() for _ in range(3))
+    first, second, resumed = (scratch.make_dir(self) for _ in range(3))
     _run(first, cm3.CM3Agent, config, with_image=True)
     _run(second, cm3.CM3Agent, config, with_image=True)
     self.assertEqual(_rows(first), _rows(second))
@@ -364,7 +364,7 @@ class TrainingTest(absltest.TestCase):
                         (baselines.IACAgent, baselines.IACConfig(**_SMALL)),
                         (baselines.COMAAgent,
                          baselines.COMAConfig(**_SMALL))):
-      root = tempfile.mkdtemp()
+      root = scratch.make_dir(self)
       summary = _run(root, cls, config, num_agents=3, episodes=10, length=5,
                      with_image=True)
       self.assertTrue(np.isfinite(summary["final"]["loss"]))
@@ -377,7 +377,7 @@ class TrainingTest(absltest.TestCase):
     config = cm3.CM3Config(**dict(
         _SMALL, stage=1, policy_learning_rate=3e-3, epsilon_start=0.5,
         epsilon_end=0.05, epsilon_episodes=100, epochs=10))
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     _run(root, cm3.CM3Agent, config, num_agents=1, episodes=200, length=4,
          max_steps=4)
     rows = _rows(root)

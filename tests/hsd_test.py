@@ -5,7 +5,6 @@ runs on STS2."""
 
 import json
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +22,7 @@ from mmagents.hsd import decoder as decoder_lib
 from mmagents.hsd import segments
 from mmagents.hsd import subtasks
 from mmagents.qmix import learner as qmix_learner
+from tests import scratch
 
 SMALL = dict(hidden_sizes=(16,), low_hidden_sizes=(16,), decoder_units=8,
              batch_size=16, mixer_embed_dim=8)
@@ -367,8 +367,8 @@ class RunTest(tf.test.TestCase):
 
   def test_hsd_runs_are_deterministic_and_resume(self):
     config = hsd.HSDConfig(segment_length=4, decoder_batch=30, **SMALL)
-    a = _run(hsd.HSDAgent, config, tempfile.mkdtemp())
-    b_root = tempfile.mkdtemp()
+    a = _run(hsd.HSDAgent, config, scratch.make_dir(self))
+    b_root = scratch.make_dir(self)
     _run(hsd.HSDAgent, config, b_root, episodes=2)
     b = _run(hsd.HSDAgent, config, b_root)
     drop = lambda rows: [{k: v for k, v in r.items() if k != "wall_s"}
@@ -382,7 +382,7 @@ class RunTest(tf.test.TestCase):
     for cls, cfg in ((baselines.IQLAgent, baselines.IQLConfig(**small)),
                      (baselines.QMIXTeamAgent,
                       baselines.QMIXTeamConfig(mixer_embed_dim=8, **small))):
-      rows = _run(cls, cfg, tempfile.mkdtemp())
+      rows = _run(cls, cfg, scratch.make_dir(self))
       self.assertEqual([r["episode"] for r in rows], [0, 2, 4])
       self.assertTrue(np.isfinite(rows[-1]["loss"]))
       self.assertGreater(rows[-1]["loss"], 0.0)

@@ -8,11 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 from absl.testing import absltest
 from absl.testing import parameterized
+
+from tests import scratch
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--num_episodes=2", "--eval_interval=1", "--num_eval_episodes=1",
@@ -89,7 +90,7 @@ class LauncherSmokeTest(parameterized.TestCase):
        ["--env=escape_room", "--method=pg", "--env_arg=random_start=true",
         "--hparam=hidden_sizes=8"]))
   def test_tiny_run_writes_the_file_contract(self, module, extra):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     result = _launch(module, f"--root_dir={root}", *TINY, *extra)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     rows = _rows(root)
@@ -116,7 +117,7 @@ class LauncherSmokeTest(parameterized.TestCase):
       ("coma_sumo", "launchers.coma_sumo", []),
       ("qmix_sumo", "launchers.qmix_sumo", []))
   def test_multigoal_tiny_run(self, module, extra):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     result = _launch(module, f"--root_dir={root}", *TINY,
                      "--episodes_per_iteration=1", "--max_steps=12", *extra)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
@@ -128,20 +129,22 @@ class LauncherSmokeTest(parameterized.TestCase):
       ("qmix_sts2", "launchers.qmix_sts2", []),
       ("iql_sts2", "launchers.iql_sts2", []))
   def test_sts2_tiny_run(self, module, extra):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     result = _launch(module, f"--root_dir={root}", *TINY, "--max_steps=20",
-                     "--hparam=batch_size=8", *extra)
+                     "--hparam=batch_size=8", "--hparam=replay_capacity=1000",
+                     *extra)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     rows = _rows(root)
     self.assertEqual([r["episode"] for r in rows], [0, 1, 2])
     self.assertIn("win", rows[-1]["events"])
 
   def test_hsd_analysis_draws_panels_and_adhoc_table(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     result = _launch("launchers.hsd_sts2", f"--root_dir={root}", *TINY,
-                     "--max_steps=20", "--hparam=batch_size=8")
+                     "--max_steps=20", "--hparam=batch_size=8",
+                     "--hparam=replay_capacity=1000")
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
-    out = tempfile.mkdtemp()
+    out = scratch.make_dir(self)
     result = _launch("launchers.hsd_analysis", f"--root_dir={root}",
                      f"--out_dir={out}", "--num_episodes=2",
                      "--adhoc_episodes=1")
@@ -155,7 +158,7 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(len(report["adhoc"]["hsd"]["1 scripted"]), 1)
 
   def test_parallel_training_environments(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     result = _launch("launchers.iac_particle", f"--root_dir={root}",
                      "--num_episodes=4", "--eval_interval=2",
                      "--num_eval_episodes=1", "--quiet",
@@ -167,7 +170,7 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(rows[-1]["env_steps"], 4 * 12)
 
   def test_cm3_stage2_starts_from_stage1(self):
-    stage1, stage2 = tempfile.mkdtemp(), tempfile.mkdtemp()
+    stage1, stage2 = scratch.make_dir(self), scratch.make_dir(self)
     common = [*TINY, "--episodes_per_iteration=1", "--max_steps=12"]
     result = _launch("launchers.cm3_particle", f"--root_dir={stage1}",
                      "--stage=1", *common)
@@ -184,7 +187,7 @@ class LauncherSmokeTest(parameterized.TestCase):
       self.assertEqual(config["stage"], 2)
 
   def test_evaluate_sumo_tabulates_test_configurations(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     result = _launch("launchers.iac_sumo", f"--root_dir={root}", *TINY,
                      "--episodes_per_iteration=1", "--max_steps=8")
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
@@ -202,7 +205,7 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertLen(_error_lines(result.stderr), 1, result.stderr)
 
   def test_record_plays_a_multigoal_run(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     self.assertEqual(_launch("launchers.iac_checkers", f"--root_dir={root}",
                              *TINY, "--episodes_per_iteration=1",
                              "--max_steps=5").returncode, 0)
@@ -210,7 +213,7 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
 
   def test_record_restores_the_agent_and_writes_a_gif(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     self.assertEqual(_launch("launchers.pg_escape_room", f"--root_dir={root}",
                              *TINY).returncode, 0)
     out = os.path.join(root, "play.gif")
@@ -223,7 +226,7 @@ class LauncherSmokeTest(parameterized.TestCase):
       self.assertEqual(f.read(6), b"GIF89a")
 
   def test_plot(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     runs = [os.path.join(root, f"s{s}") for s in range(2)]
     for s, run in enumerate(runs):
       self.assertEqual(_launch("launchers.pg_ipd", f"--root_dir={run}",
@@ -241,7 +244,7 @@ class LauncherSmokeTest(parameterized.TestCase):
 class AgaLauncherTest(absltest.TestCase):
 
   def test_public_goods_prints_and_writes_the_table(self):
-    out = os.path.join(tempfile.mkdtemp(), "table.json")
+    out = os.path.join(scratch.make_dir(self), "table.json")
     result = _launch("launchers.aga_public_goods", "--runs=3", "--steps=5",
                      "--methods=simul_ind,aga", f"--out={out}")
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
@@ -252,7 +255,7 @@ class AgaLauncherTest(absltest.TestCase):
     self.assertLen(table["aga"]["SW"], 2)
 
   def test_toy_game_prints_steps_and_draws(self):
-    out = os.path.join(tempfile.mkdtemp(), "toy.png")
+    out = os.path.join(scratch.make_dir(self), "toy.png")
     result = _launch("launchers.aga_toy_game", "--steps=5",
                      "--methods=simul_co,aga", f"--out={out}")
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
@@ -302,7 +305,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertLen(ratios, 5)   # Four ratios and the floor of the first.
 
   def test_reproduce_lio_tabulates_quick_runs(self):
-    out = tempfile.mkdtemp()
+    out = scratch.make_dir(self)
     result = _launch("benchmarks.reproduce_lio", f"--out_dir={out}",
                      "--experiment=er21", "--method=lio", "--seeds=0",
                      "--num_episodes=2", timeout=600)
@@ -314,7 +317,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
   def test_reproduce_cleanup_draws_cleaner_and_harvester(self):
-    out = tempfile.mkdtemp()
+    out = scratch.make_dir(self)
     result = _launch("benchmarks.reproduce_cleanup", f"--out_dir={out}",
                      "--experiment=cleanup7", "--method=lio", "--method=ac",
                      "--seeds=0", "--num_episodes=2", "--jobs=2",
@@ -335,7 +338,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
   def test_reproduce_aga_ssd_tabulates_return_equality_sustainability(self):
-    out = tempfile.mkdtemp()
+    out = scratch.make_dir(self)
     result = _launch("benchmarks.reproduce_aga_ssd", f"--out_dir={out}",
                      "--experiment=cleanup7", "--method=simul_ind",
                      "--method=aga_100", "--seeds=0", "--num_episodes=2",
@@ -350,7 +353,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
   def test_reproduce_cm3_runs_stage1_first(self):
-    out = tempfile.mkdtemp()
+    out = scratch.make_dir(self)
     result = _launch("benchmarks.reproduce_cm3", f"--out_dir={out}",
                      "--experiment=merge", "--method=cm3", "--method=iac",
                      "--seeds=0", "--num_episodes=2", "--stage1_episodes=2",
@@ -365,7 +368,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertTrue(os.path.exists(os.path.join(out, "merge.png")))
 
   def test_reproduce_hsd_tabulates_win_rate(self):
-    out = tempfile.mkdtemp()
+    out = scratch.make_dir(self)
     result = _launch("benchmarks.reproduce_hsd", f"--out_dir={out}",
                      "--method=iql", "--seeds=0", "--num_episodes=1",
                      timeout=600)
@@ -388,7 +391,7 @@ class BenchmarkSmokeTest(absltest.TestCase):
     self.assertEqual(rows_after[-1]["episode"], 2)
 
   def test_reproduce_metagrad_draws_cooperator_and_winner(self):
-    out = tempfile.mkdtemp()
+    out = scratch.make_dir(self)
     result = _launch("benchmarks.reproduce_metagrad", f"--out_dir={out}",
                      "--experiment=er21", "--method=metagrad", "--seeds=0",
                      "--num_episodes=2", timeout=600)
@@ -478,13 +481,13 @@ class BadInputTest(parameterized.TestCase):
     args = ["--num_episodes=1"] + (
         extra if extra is not None else ["--root_dir="])
     if extra is not None:
-      args.insert(0, f"--root_dir={tempfile.mkdtemp()}/run")
+      args.insert(0, f"--root_dir={scratch.make_dir(self)}/run")
     result = _launch(module, *args)
     self.assertEqual(result.returncode, 2, result.stderr[-2000:])
     self.assertLen(_error_lines(result.stderr), 1, result.stderr)
 
   def test_unwritable_root_dir(self):
-    parent = tempfile.mkdtemp()
+    parent = scratch.make_dir(self)
     blocker = os.path.join(parent, "file")
     open(blocker, "w").close()
     result = _launch("launchers.pg_ipd", f"--root_dir={blocker}/run", *TINY)
@@ -492,7 +495,7 @@ class BadInputTest(parameterized.TestCase):
     self.assertIn("cannot write", result.stderr)
 
   def test_other_experiment_in_root_dir_is_untouched(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     self.assertEqual(_launch("launchers.pg_ipd", f"--root_dir={root}",
                              *TINY).returncode, 0)
     before = open(os.path.join(root, "metrics.jsonl")).read()
@@ -507,10 +510,10 @@ class CrashResumeTest(absltest.TestCase):
   def test_killed_run_resumes_without_losing_or_duplicating_rows(self):
     args = ["--num_episodes=400", "--eval_interval=40",
             "--num_eval_episodes=2", "--quiet", "--seed=3"]
-    reference = tempfile.mkdtemp()
+    reference = scratch.make_dir(self)
     self.assertEqual(_launch("launchers.pg_escape_room",
                              f"--root_dir={reference}", *args).returncode, 0)
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen(
         [sys.executable, "-m", "launchers.pg_escape_room",

@@ -2,7 +2,6 @@
 
 import json
 import os
-import tempfile
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
@@ -11,6 +10,7 @@ from environments import escape_room
 from mmagents.agents import pg
 from mmagents.core import experiment_io
 from mmagents.core import runner
+from tests import scratch
 
 
 class NaNAfter(pg.PolicyGradientAgent):
@@ -53,7 +53,7 @@ def _without_wall(rows):
 class RunnerTest(tf.test.TestCase):
 
   def test_rows_summary_and_tensorboard(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     summary = _run(root)
     rows = _rows(root)
     self.assertEqual([r["episode"] for r in rows], [0, 10, 20, 30, 40])
@@ -67,14 +67,14 @@ class RunnerTest(tf.test.TestCase):
       self.assertNotEmpty(os.listdir(os.path.join(root, sub)))
 
   def test_extending_a_run_equals_one_long_run(self):
-    whole, parts = tempfile.mkdtemp(), tempfile.mkdtemp()
+    whole, parts = scratch.make_dir(self), scratch.make_dir(self)
     _run(whole, num_episodes=40)
     _run(parts, num_episodes=20)
     _run(parts, num_episodes=40)
     self.assertEqual(_without_wall(_rows(whole)), _without_wall(_rows(parts)))
 
   def test_rows_after_the_checkpoint_are_dropped_on_resume(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     _run(root, num_episodes=20)
     with open(os.path.join(root, "metrics.jsonl"), "a") as f:
       f.write(json.dumps({"episode": 999}) + "\n")   # Crash after the write.
@@ -82,7 +82,7 @@ class RunnerTest(tf.test.TestCase):
     self.assertEqual([r["episode"] for r in _rows(root)], [0, 10, 20, 30])
 
   def test_crash_before_the_first_checkpoint_starts_over(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     _run(root, num_episodes=10)
     for name in os.listdir(os.path.join(root, "checkpoints")):
       os.remove(os.path.join(root, "checkpoints", name))
@@ -90,19 +90,19 @@ class RunnerTest(tf.test.TestCase):
     self.assertEqual([r["episode"] for r in _rows(root)], [0, 10])
 
   def test_same_seed_same_numbers(self):
-    a, b = tempfile.mkdtemp(), tempfile.mkdtemp()
+    a, b = scratch.make_dir(self), scratch.make_dir(self)
     _run(a, num_episodes=20, seed=4)
     _run(b, num_episodes=20, seed=4)
     self.assertEqual(_without_wall(_rows(a)), _without_wall(_rows(b)))
 
   def test_different_experiment_is_refused(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     _run(root, num_episodes=10)
     with self.assertRaisesRegex(experiment_io.UsageError, "different"):
       _run(root, num_episodes=10, identity={"env": "ipd"})
 
   def test_fields_added_later_match_at_their_defaults(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     old = {"env": "er21", "method_config": {"lr": 0.1}}
     _run(root, num_episodes=10, identity=old)
     defaults = {"method_config": {"lr": 0.5, "clip": (1, 2)}}
@@ -117,14 +117,14 @@ class RunnerTest(tf.test.TestCase):
       _run(root, num_episodes=30, identity=new)   # No defaults known.
 
   def test_defaults_json_cannot_hold_are_ignored(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     experiment_io.check_identity(root, {"env_kwargs": {"a": 1}})
     defaults = {"env_kwargs": {"a": 1, "physics": object()}}
     self.assertTrue(experiment_io.check_identity(
         root, {"env_kwargs": {"a": 1}}, defaults))
 
   def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(self):
-    root = tempfile.mkdtemp()
+    root = scratch.make_dir(self)
     with self.assertRaisesRegex(runner.NonFiniteLossError, "episode 30"):
       _run(root, num_episodes=100, agent_cls=NaNAfter)
     latest = tf.train.latest_checkpoint(os.path.join(root, "checkpoints"))

@@ -2,7 +2,6 @@
 
 import math
 import os
-import tempfile
 
 import numpy as np
 from absl.testing import absltest
@@ -11,6 +10,7 @@ from PIL import Image
 from environments import rendering
 from environments.ssd import cleanup
 from environments.ssd import metrics
+from tests import scratch
 
 
 class MetricsTest(absltest.TestCase):
@@ -54,7 +54,7 @@ class RecordingTest(absltest.TestCase):
   def test_record_episode_writes_a_gif(self):
     env = cleanup.make("lio", seed=0)
     rng = np.random.default_rng(0)
-    path = os.path.join(tempfile.mkdtemp(), "sub", "episode.gif")
+    path = os.path.join(scratch.make_dir(self), "sub", "episode.gif")
     steps = rendering.record_episode(
         env, lambda obs: {a: np.int32(rng.integers(6)) for a in env.agent_ids},
         path, cell_pixels=4)
@@ -65,7 +65,7 @@ class RecordingTest(absltest.TestCase):
 
   def test_no_frames(self):
     with self.assertRaises(ValueError):
-      rendering.write_gif([], os.path.join(tempfile.mkdtemp(), "x.gif"))
+      rendering.write_gif([], os.path.join(scratch.make_dir(self), "x.gif"))
 
 
 if __name__ == "__main__":
