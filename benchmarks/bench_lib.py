@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import time
 from typing import Any, Callable, Dict, Optional
@@ -10,7 +12,8 @@ from typing import Any, Callable, Dict, Optional
 def make_runner(method: str, env_name: str, env_kwargs: Dict[str, Any],
                 config: Optional[Any] = None):
   """A runner for registry `method` (default config unless given) on
-  registry `env_name`; it writes only to a temporary directory."""
+  registry `env_name`; it writes only to a temporary directory, removed
+  when the process exits."""
   from environments import registry as env_registry  # pylint: disable=g-import-not-at-top
   from mmagents.agents import registry as method_registry  # pylint: disable=g-import-not-at-top
   from mmagents.core import runner  # pylint: disable=g-import-not-at-top
@@ -24,7 +27,9 @@ def make_runner(method: str, env_name: str, env_kwargs: Dict[str, Any],
     return spec.agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
                           py_env.agent_ids, config=config, seed=0)
 
-  run_config = runner.RunConfig(root_dir=tempfile.mkdtemp(), num_episodes=1,
+  root_dir = tempfile.mkdtemp(prefix=f"bench_{method}_")
+  atexit.register(shutil.rmtree, root_dir, ignore_errors=True)
+  run_config = runner.RunConfig(root_dir=root_dir, num_episodes=1,
                                 eval_interval=1, num_eval_episodes=1,
                                 verbose=False)
   return runner.Runner(f"bench_{method}", make_env, make_agent, run_config,
