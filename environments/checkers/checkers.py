@@ -75,8 +75,9 @@ Conflicts between the sources and how they are resolved:
   ``(r - 3.5) / 7, (c - 6.5) / 13``. Default: the thesis' channels with
   [0, 1] coordinates; ``cm3_code_observations=True`` for the code's view and
   coordinates (o_others too).
-* The previous action in o_self is in neither source; this framework's
-  agents are feed-forward and it helps them (Stage 1 and 2 alike).
+* The previous action: the thesis does not list it; CM3's Checkers actor
+  takes the one-hot previous action as an input. Here it is part of o_self,
+  so every method's networks see it (Stage 1 and 2 alike).
 """
 
 from __future__ import annotations
