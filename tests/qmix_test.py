@@ -111,6 +111,30 @@ class MixerTest(tf.test.TestCase):
       self.assertAllClose(mixer(q, condition), _np_mix(mixer, q, condition),
                           rtol=1e-4, atol=1e-4)
 
+  def test_small_init_gives_a_small_initial_gain(self):
+    """CM3's code draws the weight hypernetworks from N(0, 0.01): the mixing
+    weights, and so dQ_tot/dq, start near zero rather than near one."""
+    rng = np.random.default_rng(3)
+    q = tf.constant(rng.normal(0, 5, (64, 3)), tf.float32)
+    condition = tf.constant(rng.uniform(-1, 1, (64, 5)), tf.float32)
+    gains = {}
+    for stddev in (0.0, 0.01):
+      tf.random.set_seed(0)
+      mixer = mixer_lib.QMixer(3, 8, init_stddev=stddev)
+      mixer.build_weights(5)
+      if stddev:
+        for layer in (mixer.hyper_w1[-1], mixer.hyper_w2[-1]):
+          self.assertLessEqual(np.abs(layer.kernel.numpy()).max(),
+                               2 * stddev + 1e-7)   # Truncated at 2σ.
+      with tf.GradientTape() as tape:
+        tape.watch(q)
+        total = mixer(q, condition)
+      gains[stddev] = tape.gradient(total, q).numpy().sum(-1).mean()
+    self.assertLess(gains[0.01], 1e-2)
+    self.assertGreater(gains[0.0], 100 * gains[0.01])
+    with self.assertRaises(ValueError):
+      mixer_lib.QMixer(3, 8, init_stddev=-0.1)
+
   def test_target_copy_and_soft_update(self):
     online, target = mixer_lib.QMixer(2, 4), mixer_lib.QMixer(2, 4)
     online.build_weights(3)
@@ -132,11 +156,12 @@ class QMIXAgentTest(tf.test.TestCase):
     self.assertEqual((c.critic_learning_rate, c.epsilon_start, c.epsilon_end,
                       c.epsilon_episodes, c.steps_per_train, c.batch_size,
                       c.replay_capacity, c.mixer_embed_dim, c.q_hidden_sizes,
-                      c.double_q),
+                      c.double_q, c.mixer_init_stddev),
                      (1e-3, 1.0, 0.05, 80_000, 10, 128, 10_000, 64, (64,),
-                      False))
+                      False, 0.01))
     for bad in ({"q_hidden_sizes": ()}, {"mixer_embed_dim": 0},
-                {"mixer_hypernet_hidden": -1}, {"grad_clip_norm": -1.0}):
+                {"mixer_hypernet_hidden": -1}, {"grad_clip_norm": -1.0},
+                {"mixer_init_stddev": -0.01}):
       with self.assertRaises(ValueError):
         qmix.QMIXConfig(**bad)
 

@@ -50,14 +50,21 @@ def elu(x: tf.Tensor) -> tf.Tensor:
   return tf.where(x > 0.0, x, tf.math.expm1(tf.minimum(x, 0.0)))
 
 
-def _dense_stack(hidden: int, units: int, name: str
-                 ) -> List[tf.keras.layers.Dense]:
-  """Dense(hidden, ReLU) → Dense(units), or one Dense(units) if hidden = 0."""
+def _dense_stack(hidden: int, units: int, name: str,
+                 init_stddev: float = 0.0) -> List[tf.keras.layers.Dense]:
+  """Dense(hidden, ReLU) → Dense(units), or one Dense(units) if hidden = 0.
+
+  ``init_stddev`` > 0 draws the output layer's kernel from a truncated
+  normal with that deviation (else Keras' Glorot uniform).
+  """
   layers = []
   if hidden:
     layers.append(tf.keras.layers.Dense(hidden, activation="relu",
                                         name=f"{name}_hidden"))
-  layers.append(tf.keras.layers.Dense(units, name=name))
+  initializer = (tf.keras.initializers.TruncatedNormal(stddev=init_stddev)
+                 if init_stddev > 0 else "glorot_uniform")
+  layers.append(tf.keras.layers.Dense(units, kernel_initializer=initializer,
+                                      name=name))
   return layers
 
 
@@ -73,7 +80,7 @@ class QMixer(networks.TargetTracking, tf.keras.layers.Layer):
   def __init__(self, num_agents: int, embed_dim: int = 64,
                hypernet_hidden: int = 0,
                image: Optional[augmentation.ImageInput] = None,
-               name: str = "mixer"):
+               init_stddev: float = 0.0, name: str = "mixer"):
     """Creates the hypernetworks (weights are built on the first call).
 
     Args:
@@ -83,12 +90,16 @@ class QMixer(networks.TargetTracking, tf.keras.layers.Layer):
         paper); else the width of their hidden ReLU layer.
       image: an image at the front of the conditioning vector, encoded by
         a convolution (and ``image.dense_units`` > 0: a dense ReLU layer).
+      init_stddev: > 0: the hypernetworks that output W1 and W2 start from
+        a truncated normal with this deviation (CM3's code: 0.01), so the
+        mixer's gain from agent values to Q_tot starts small; 0: Glorot.
       name: layer name.
     """
     super().__init__(name=name)
-    if num_agents < 1 or embed_dim < 1 or hypernet_hidden < 0:
-      raise ValueError("need num_agents >= 1, embed_dim >= 1 and "
-                       "hypernet_hidden >= 0")
+    if (num_agents < 1 or embed_dim < 1 or hypernet_hidden < 0
+        or init_stddev < 0):
+      raise ValueError("need num_agents >= 1, embed_dim >= 1, "
+                       "hypernet_hidden >= 0 and init_stddev >= 0")
     self.num_agents = num_agents
     self.embed_dim = embed_dim
     self.image = image
@@ -100,9 +111,10 @@ class QMixer(networks.TargetTracking, tf.keras.layers.Layer):
                                                 name="image_dense")
                           if image.dense_units else None)
     self.hyper_w1 = _dense_stack(hypernet_hidden, num_agents * embed_dim,
-                                 "hyper_w1")
+                                 "hyper_w1", init_stddev)
     self.hyper_b1 = [tf.keras.layers.Dense(embed_dim, name="hyper_b1")]
-    self.hyper_w2 = _dense_stack(hypernet_hidden, embed_dim, "hyper_w2")
+    self.hyper_w2 = _dense_stack(hypernet_hidden, embed_dim, "hyper_w2",
+                                 init_stddev)
     self.hyper_b2 = _dense_stack(embed_dim, 1, "hyper_b2")
 
   def encode(self, condition: tf.Tensor) -> tf.Tensor:
