@@ -156,9 +156,9 @@ class QMIXAgentTest(tf.test.TestCase):
     self.assertEqual((c.critic_learning_rate, c.epsilon_start, c.epsilon_end,
                       c.epsilon_episodes, c.steps_per_train, c.batch_size,
                       c.replay_capacity, c.mixer_embed_dim, c.q_hidden_sizes,
-                      c.double_q, c.mixer_init_stddev),
+                      c.double_q, c.mixer_init_stddev, c.grad_clip_norm),
                      (1e-3, 1.0, 0.05, 80_000, 10, 128, 10_000, 64, (64,),
-                      False, 0.01))
+                      False, 0.01, 10.0))
     for bad in ({"q_hidden_sizes": ()}, {"mixer_embed_dim": 0},
                 {"mixer_hypernet_hidden": -1}, {"grad_clip_norm": -1.0},
                 {"mixer_init_stddev": -0.01}):
