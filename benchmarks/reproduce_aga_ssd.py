@@ -60,10 +60,10 @@ reproduce_lib.define_flags("runs/reproduce_aga_ssd", EXPERIMENTS, METHODS)
 
 def main(argv):
   del argv
-  reproduce_lib.main(EXPERIMENTS, METHODS, "return_mean",
-                     "collective return",
-                     extra_metrics=("outcome.equality",
-                                    "outcome.sustainability"))
+  return reproduce_lib.main(EXPERIMENTS, METHODS, "return_mean",
+                            "collective return",
+                            extra_metrics=("outcome.equality",
+                                           "outcome.sustainability"))
 
 
 if __name__ == "__main__":

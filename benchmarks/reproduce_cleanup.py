@@ -53,7 +53,7 @@ reproduce_lib.define_flags("runs/reproduce_cleanup", EXPERIMENTS,
 
 def main(argv):
   del argv
-  reproduce_lib.main(
+  return reproduce_lib.main(
       EXPERIMENTS, tuple(_METHODS), "return_mean",
       "collective extrinsic return",
       reproduce_lib.RolePlot("lio", {"cleaner": "cleaned",

@@ -114,9 +114,10 @@ def _print_speed() -> None:
 def main(argv):
   del argv
   _run_stage1()
-  reproduce_lib.main(EXPERIMENTS, METHODS, "return_mean",
-                     "collective return")
+  status = reproduce_lib.main(EXPERIMENTS, METHODS, "return_mean",
+                              "collective return")
   _print_speed()
+  return status
 
 
 if __name__ == "__main__":

@@ -33,9 +33,9 @@ reproduce_lib.define_flags("runs/reproduce_hsd", EXPERIMENTS, METHODS)
 
 def main(argv):
   del argv
-  reproduce_lib.main(EXPERIMENTS, METHODS, "events.win", "win rate",
-                     extra_metrics=("events.goals_for",
-                                    "events.goals_against"))
+  return reproduce_lib.main(EXPERIMENTS, METHODS, "events.win", "win rate",
+                            extra_metrics=("events.goals_for",
+                                           "events.goals_against"))
 
 
 if __name__ == "__main__":

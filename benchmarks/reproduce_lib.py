@@ -69,7 +69,11 @@ def define_flags(out_dir: str, experiments: Dict[str, Experiment],
 
 
 def load_rows(root: str) -> List[dict]:
-  with open(os.path.join(root, "metrics.jsonl"), encoding="utf-8") as f:
+  """A run's metric rows; none if it never wrote one."""
+  path = os.path.join(root, "metrics.jsonl")
+  if not os.path.exists(path):
+    return []
+  with open(path, encoding="utf-8") as f:
     return [json.loads(line) for line in f if line.strip()]
 
 
@@ -90,15 +94,23 @@ def _finished(summary: str, num_episodes: int) -> bool:
     return num_episodes <= 0 or json.load(f)["episodes"] >= num_episodes
 
 
+def _last_line(path: str) -> str:
+  with open(path, encoding="utf-8", errors="replace") as f:
+    lines = [line.strip() for line in f if line.strip()]
+  return lines[-1] if lines else ""
+
+
 def run_one(command: str, args: List[str], root: str, seed: str,
-            num_episodes: int = 0) -> dict:
+            num_episodes: int = 0) -> Optional[dict]:
   """Runs, resumes or extends one launcher; returns its summary.json.
 
   A finished run is reused unless `num_episodes` asks for more episodes
   than it has; then the launcher resumes from its last checkpoint and
   trains on. ``{seed}`` and ``{out_dir}`` (the directory of `root`) in
   `command` are replaced, so a method can name a run it builds on (CM3's
-  Stage 1).
+  Stage 1). A launcher that fails (e.g. stopped by a non-finite loss) is
+  reported on stderr with the last line of its log, and None is returned,
+  so the other runs go on.
   """
   summary = os.path.join(root, "summary.json")
   if not _finished(summary, num_episodes):
@@ -106,9 +118,14 @@ def run_one(command: str, args: List[str], root: str, seed: str,
         "{out_dir}", os.path.dirname(root))
     module, *method_args = command.split()
     with open(root + ".log", "a", encoding="utf-8") as log:
-      subprocess.run([sys.executable, "-m", module, *method_args,
-                      f"--root_dir={root}", f"--seed={seed}", *args],
-                     check=True, stdout=log, stderr=subprocess.STDOUT)
+      status = subprocess.run([sys.executable, "-m", module, *method_args,
+                               f"--root_dir={root}", f"--seed={seed}", *args],
+                              stdout=log, stderr=subprocess.STDOUT
+                              ).returncode
+    if status != 0:
+      print(f"run failed: {root} ({module} exited with {status}): "
+            f"{_last_line(root + '.log')}", file=sys.stderr, flush=True)
+      return None
   with open(summary, encoding="utf-8") as f:
     return json.load(f)
 
@@ -185,8 +202,12 @@ class RolePlot:
 def main(experiments: Dict[str, Experiment], methods: Sequence[str],
          metric: str, metric_label: str,
          role_plot: Optional[RolePlot] = None,
-         extra_metrics: Sequence[str] = ()) -> None:
-  """Runs the selected experiments and prints the table; see module doc."""
+         extra_metrics: Sequence[str] = ()) -> int:
+  """Runs the selected experiments and prints the table; see module doc.
+
+  Failed runs are left out of the table and figures and listed after them.
+  Returns the script's exit status: 1 if a run failed, else 0.
+  """
   fv = flags.FLAGS
   os.makedirs(fv.out_dir, exist_ok=True)
   shortened = []
@@ -209,6 +230,10 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
   with concurrent.futures.ThreadPoolExecutor(fv.jobs) as pool:
     summaries = list(pool.map(
         lambda j: run_one(*j[2:], num_episodes=fv.num_episodes), jobs))
+  failed = [job[4] for job, summary in zip(jobs, summaries) if summary is None]
+  jobs, summaries = zip(*[(job, summary) for job, summary
+                          in zip(jobs, summaries) if summary is not None]
+                        ) if len(failed) < len(jobs) else ((), ())
 
   results: Dict[Tuple[str, str], List[Tuple[dict, float]]] = {}
   for job, summary in zip(jobs, summaries):
@@ -243,6 +268,8 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
   for name in fv.experiment:
     groups = {method: [j[4] for j in jobs if j[:2] == (name, method)]
               for method in fv.method if (name, method) in results}
+    if not groups:
+      continue
     for key, label in ((metric, metric_label),
                        *((m, m) for m in extra_metrics)):
       suffix = "" if key == metric else "_" + key.replace(".", "_")
@@ -257,3 +284,8 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
                               f"{name}: {role_plot.method} incentives",
                               role_plot.actions)
       print(f"wrote {out}")
+  if failed:
+    print(f"\n{len(failed)} failed run(s), left out above (see each .log):")
+    for root in failed:
+      print(f"  {root}")
+  return 1 if failed else 0

@@ -58,10 +58,10 @@ reproduce_lib.define_flags("runs/reproduce_lio", EXPERIMENTS, METHODS)
 
 def main(argv):
   del argv
-  reproduce_lib.main(EXPERIMENTS, METHODS, "return_mean",
-                     "collective extrinsic return",
-                     reproduce_lib.RolePlot("lio", {"puller": "lever"},
-                                            ("er21", "er32")))
+  return reproduce_lib.main(EXPERIMENTS, METHODS, "return_mean",
+                            "collective extrinsic return",
+                            reproduce_lib.RolePlot("lio", {"puller": "lever"},
+                                                   ("er21", "er32")))
 
 
 if __name__ == "__main__":

@@ -52,11 +52,12 @@ reproduce_lib.define_flags("runs/reproduce_metagrad", EXPERIMENTS, METHODS)
 
 def main(argv):
   del argv
-  reproduce_lib.main(EXPERIMENTS, METHODS, "designer_return",
-                     "designer's test-time return",
-                     reproduce_lib.RolePlot(
-                         "metagrad", {"cooperator": "lever", "winner": "door"},
-                         ("er21",)))
+  return reproduce_lib.main(EXPERIMENTS, METHODS, "designer_return",
+                            "designer's test-time return",
+                            reproduce_lib.RolePlot(
+                                "metagrad",
+                                {"cooperator": "lever", "winner": "door"},
+                                ("er21",)))
 
 
 if __name__ == "__main__":

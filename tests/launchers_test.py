@@ -316,6 +316,19 @@ class BenchmarkSmokeTest(absltest.TestCase):
     for figure in ("er21.png", "er21_incentives.png"):
       self.assertTrue(os.path.exists(os.path.join(out, figure)), figure)
 
+  def test_reproduce_reports_a_failed_run_and_exits_1(self):
+    out = scratch.make_dir(self)
+    result = _launch("benchmarks.reproduce_lio", f"--out_dir={out}",
+                     "--experiment=er21", "--method=pg", "--seeds=0",
+                     "--num_episodes=2", "--launcher_flag=--no_such_flag=1",
+                     timeout=600)
+    self.assertEqual(result.returncode, 1, result.stderr[-2000:])
+    self.assertNotIn("Traceback", result.stderr)
+    root = os.path.join(out, "er21_pg_s0")
+    self.assertIn(f"run failed: {root}", result.stderr)
+    self.assertIn("no_such_flag", result.stderr)   # The launcher's line.
+    self.assertIn("1 failed run(s)", result.stdout)
+
   def test_reproduce_cleanup_draws_cleaner_and_harvester(self):
     out = scratch.make_dir(self)
     result = _launch("benchmarks.reproduce_cleanup", f"--out_dir={out}",
