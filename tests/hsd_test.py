@@ -155,6 +155,15 @@ class LearnerTest(tf.test.TestCase):
       mixed = learner.mixer(values, state)
     self.assertTrue(np.all(tape.gradient(mixed, values).numpy() >= 0))
 
+  def test_mixer_init_reaches_both_mixers(self):
+    learner = qmix_learner.QMIXLearner(2, 3, 4, 3, (8,), 5, 1e-3, 0.01,
+                                       mixer_init_stddev=0.01)
+    for mixer in (learner.mixer, learner.target_mixer):
+      kernel = mixer.hyper_w1[-1].kernel.numpy()
+      self.assertLessEqual(np.abs(kernel).max(), 0.02 + 1e-7)
+    self.assertAllEqual(learner.mixer.hyper_w1[-1].kernel,
+                        learner.target_mixer.hyper_w1[-1].kernel)
+
   def test_qmix_target_uses_greedy_next_choices(self):
     tf.keras.utils.set_random_seed(3)
     learner = qmix_learner.QMIXLearner(2, 3, 4, 3, (8,), 5, 1e-3, 0.01)
@@ -346,6 +355,8 @@ class HSDAgentTest(tf.test.TestCase):
       hsd.HSDConfig(skill_reward="scripted", num_skills=4)
     with self.assertRaisesRegex(ValueError, "segment_length"):
       hsd.HSDConfig(segment_length=2, downsample=2)
+    with self.assertRaisesRegex(ValueError, "mixer_init_stddev"):
+      baselines.QMIXTeamConfig(mixer_init_stddev=-0.01)
 
 
 def _run(method_cls, config, root, episodes=4, seed=0):

@@ -31,13 +31,17 @@ class QMIXTeamConfig(team.TeamQConfig):
   """QMIX hyperparameters (thesis §4.3.2)."""
   mixer_embed_dim: int = 64
   mixer_hypernet_hidden: int = 0        # 0: single linear hypernetworks.
+  # 0: Glorot, as measured for STS2; the hierarchical-marl code (and the
+  # CM3-game QMIX, see mmagents/qmix/agent.py) draws them from N(0, 0.01).
+  mixer_init_stddev: float = 0.0
   double_q: bool = False
 
   def __post_init__(self):
     super().__post_init__()
-    if self.mixer_embed_dim < 1 or self.mixer_hypernet_hidden < 0:
+    if (self.mixer_embed_dim < 1 or self.mixer_hypernet_hidden < 0
+        or self.mixer_init_stddev < 0):
       raise ValueError("need mixer_embed_dim >= 1, mixer_hypernet_hidden "
-                       ">= 0")
+                       ">= 0 and mixer_init_stddev >= 0")
 
 
 def agent_fields(input_size: int) -> replay_lib.FieldSpecs:
@@ -67,7 +71,8 @@ def make_qmix_learner(config: QMIXTeamConfig, num_agents: int,
   return qmix_learner.QMIXLearner(
       num_agents, observation_size, state_size, num_choices, c.hidden_sizes,
       c.mixer_embed_dim, c.learning_rate, c.target_update_rate,
-      c.mixer_hypernet_hidden, c.double_q, c.grad_clip_norm, name=name)
+      c.mixer_hypernet_hidden, c.double_q, c.grad_clip_norm,
+      c.mixer_init_stddev, name=name)
 
 
 class IQLAgent(team.TeamQAgent):

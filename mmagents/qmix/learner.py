@@ -38,15 +38,19 @@ class QMIXLearner(tf.Module):
                embed_dim: int, learning_rate: float,
                target_update_rate: float, hypernet_hidden: int = 0,
                double_q: bool = False, grad_clip_norm: float = 0.0,
+               mixer_init_stddev: float = 0.0,
                name: str = "qmix_learner"):
     super().__init__(name=name)
     make_utility = lambda name: value_learning.QNetwork(
         observation_size, hidden_sizes, num_choices, name=name)
     self.utility = make_utility("utility")
     self.target_utility = make_utility("target_utility")
-    self.mixer = mixer_lib.QMixer(num_agents, embed_dim, hypernet_hidden)
+    self.mixer = mixer_lib.QMixer(num_agents, embed_dim, hypernet_hidden,
+                                  init_stddev=mixer_init_stddev)
     self.target_mixer = mixer_lib.QMixer(num_agents, embed_dim,
-                                         hypernet_hidden, name="target_mixer")
+                                         hypernet_hidden,
+                                         init_stddev=mixer_init_stddev,
+                                         name="target_mixer")
     for mixer in (self.mixer, self.target_mixer):
       mixer.build_weights(state_size)
     self.target_utility.copy_weights_from(self.utility)
