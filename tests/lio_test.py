@@ -15,6 +15,7 @@ from mmagents.lio import agent as lio
 from mmagents.lio import decentralized
 from mmagents.lio import one_episode
 from tests import finite_differences
+from tests import scratch
 from tests import trajectories
 
 TINY = dict(hidden_sizes=(8,), incentive_hidden_sizes=(8,),
@@ -227,7 +228,6 @@ class LIOLearningTest(absltest.TestCase):
   def test_er21_incentivizes_the_lever_within_1500_iterations(self):
     """Deterministic and short: incentives for pulling the lever rise, those
     for the other actions fall (thesis Fig. B.4a's early phase)."""
-    import tempfile  # pylint: disable=g-import-not-at-top
     from mmagents.core import runner  # pylint: disable=g-import-not-at-top
     config = lio.LIOConfig()
 
@@ -236,7 +236,7 @@ class LIOLearningTest(absltest.TestCase):
                           py_env.agent_ids, config=config, seed=0)
 
     run_config = runner.RunConfig(
-        root_dir=tempfile.mkdtemp(), num_episodes=1500, eval_interval=1500,
+        root_dir=scratch.make_dir(self), num_episodes=1500, eval_interval=1500,
         num_eval_episodes=20, seed=0, verbose=False)
     summary = runner.Runner(
         "lio_learning_test", lambda s: escape_room.EscapeRoom(2, 1, seed=s),

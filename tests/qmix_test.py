@@ -3,7 +3,6 @@ deterministic, resumable training runs on the tiny multi-goal game."""
 
 import json
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +12,7 @@ from mmagents.core import augmentation
 from mmagents.core import runner
 from mmagents.qmix import agent as qmix
 from mmagents.qmix import mixer as mixer_lib
+from tests import scratch
 from tests import tiny_multigoal
 
 
@@ -284,7 +284,7 @@ def _rows(root):
 class QMIXRunTest(tf.test.TestCase):
 
   def test_deterministic_and_resumable(self):
-    first, second, resumed = (tempfile.mkdtemp() for _ in range(3))
+    first, second, resumed = (scratch.make_dir(self) for _ in range(3))
     run = _run(first, 100)
     self.assertGreater(int(run.agent.updates_done.numpy()), 0)
     rows = _rows(first)
