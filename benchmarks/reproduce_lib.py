@@ -231,12 +231,12 @@ def main(experiments: Dict[str, Experiment], methods: Sequence[str],
     summaries = list(pool.map(
         lambda j: run_one(*j[2:], num_episodes=fv.num_episodes), jobs))
   failed = [job[4] for job, summary in zip(jobs, summaries) if summary is None]
-  jobs, summaries = zip(*[(job, summary) for job, summary
-                          in zip(jobs, summaries) if summary is not None]
-                        ) if len(failed) < len(jobs) else ((), ())
+  finished = [(job, summary) for job, summary in zip(jobs, summaries)
+              if summary is not None]
+  jobs = [job for job, _ in finished]
 
   results: Dict[Tuple[str, str], List[Tuple[dict, float]]] = {}
-  for job, summary in zip(jobs, summaries):
+  for job, summary in finished:
     results.setdefault(job[:2], []).append(
         (summary, last_evals_mean(job[4], metric)))
   width = max([len(m) for m in methods] + [6]) + 2
