@@ -9,6 +9,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from mmagents.core import augmentation
+from mmagents.cm3 import presets
 from mmagents.core import runner
 from mmagents.qmix import agent as qmix
 from mmagents.qmix import mixer as mixer_lib
@@ -164,6 +165,12 @@ class QMIXAgentTest(tf.test.TestCase):
                 {"mixer_init_stddev": -0.01}):
       with self.assertRaises(ValueError):
         qmix.QMIXConfig(**bad)
+
+  def test_presets_slow_the_targets_on_navigation_only(self):
+    rates = {game: presets.preset(game, "qmix").config.target_update_rate
+             for game in presets.GAMES}
+    self.assertEqual(rates, {"particle": 0.001, "checkers": 0.01,
+                             "sumo": 0.01})
 
   def test_network_inputs(self):
     concat = _make_agent()
