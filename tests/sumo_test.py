@@ -197,6 +197,21 @@ class SceneTest(absltest.TestCase):
     np.testing.assert_array_equal(self.env.last_episode_events["arrived"],
                                   [0, 0])
 
+  def test_time_limit_of_the_authors_code(self):
+    env = merge.DoubleLaneMerge(backend="traci", seed=0, max_steps=40)
+    try:
+      env.reset()
+      env.set_scene(agents=[(1, 0.0, 0.0), (2, 0.0, 0.0)], goals=[1, 2])
+      for _ in range(39):
+        step = _step(env, NOOP, NOOP)
+        self.assertFalse(step.is_last())
+        np.testing.assert_array_equal(step.reward, [0.0, 0.0])
+      step = _step(env, NOOP, NOOP)
+      self.assertTrue(step.is_last())
+      np.testing.assert_array_equal(step.reward, [-10.0, -10.0])
+    finally:
+      env.close()
+
   def test_collision(self):
     self.env.set_scene(agents=[(1, 50.0, 30.0), (2, 50.0, 30.0)],
                        goals=[1, 2])

@@ -85,12 +85,24 @@ anyone: ``collision.action none``); -0.1 when its speed exceeds 35.7 m/s;
 offset| / 12 (clipped to 1) from its goal lane's centre; -10 at the 33rd
 step if it has not arrived (time-out).
 
-Termination: when every agent has arrived, or after 33 steps; the time
-limit is part of the task (it carries the -10), so it ends the episode as a
-termination (discount 0). CHOICE: an agent that arrives leaves the road (it
-is removed from SUMO; it would leave the 200 m road within two steps
-anyway): its actions are ignored, its rewards are 0, its observation and
-state entry stay as they were at arrival, and the others drive on.
+Termination: when every agent has arrived, or after 33 steps; the time limit
+is part of the task (it carries the -10), so it ends the episode as a
+termination (discount 0). CONFLICT: the thesis gives 33 steps (text and
+Table A.4); CM3's code gives each car round(route length / 25 m/s / dt) = 40
+steps before its -10 (the max_steps of 33 in its configuration does not
+limit SUMO episodes). 33 is the default; ``max_steps=40`` (the launchers'
+``--max_steps=40``) is the code's limit. It matters: an agent that keeps its
+30 m/s arrives at step 32, so with 33 steps three decelerations cost the
+-10 and policies learn to accelerate early, overshooting 35.7 m/s (11
+accelerations from 30 m/s stay below it, 12 do not); with 40 they need not.
+Other differences in that code, not followed here: a built-in safety check
+replaces no-op and accelerate by decelerate when the time to collision with
+a car ahead is under 2 s, a collision ends the car's episode, and Delta is
+normalised by 16 sub-lanes.
+CHOICE: an agent that arrives leaves the road (it is removed from SUMO; it
+would leave the 200 m road within two steps anyway): its actions are
+ignored, its rewards are 0, its observation and state entry stay as they
+were at arrival, and the others drive on.
 
 Stage 1 (``stage1=True``): the induced single-agent MDP, N = 1, uniform
 random initial and goal lanes, an empty road and no o_others (others_size
