@@ -13,6 +13,7 @@ from absl.testing import absltest
 
 from environments import multigoal
 from mmagents.cm3 import agent as cm3
+from mmagents.cm3 import base
 from mmagents.cm3 import baselines
 from mmagents.cm3 import inputs as inputs_lib
 from mmagents.core import augmentation
@@ -368,6 +369,13 @@ class TrainingTest(absltest.TestCase):
       summary = _run(root, cls, config, num_agents=3, episodes=10, length=5,
                      with_image=True)
       self.assertTrue(np.isfinite(summary["final"]["loss"]))
+      row = _rows(root)[-1]
+      names = {cm3.CM3Agent: ("q_loss", "value_loss"),
+               baselines.IACAgent: ("value_loss",),
+               baselines.COMAAgent: ("q_loss",)}[cls]
+      for name in names:
+        self.assertGreaterEqual(row[name], 0.0)
+      self.assertNotIn("credit_loss", row)
       # Each agent's policy entropy over the evaluation steps, in [0, ln 5].
       entropy = _rows(root)[-1]["policy_entropy"]
       self.assertLen(entropy, 3)
@@ -384,6 +392,25 @@ class TrainingTest(absltest.TestCase):
     # Start at cell 0, goal at cell 3: optimum −(2 + 1 + 0 + 0) / 4.
     self.assertLess(rows[0]["return_mean"], -1.5)
     self.assertGreater(rows[-1]["return_mean"], -1.0)
+
+  def test_critic_losses_are_bias_corrected_running_means(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL))
+    self.assertEqual(agent.critic_losses(), {})
+    variables = [tf.Variable(0.0)]
+    optimizer = tf.keras.optimizers.Adam(1e-3)
+    agent.regression_step(optimizer, variables,
+                          lambda: 0.0 * variables[0] + 4.0, slot=1)
+    self.assertEqual(list(agent.critic_losses()), ["credit_loss"])
+    self.assertAlmostEqual(agent.critic_losses()["credit_loss"], 4.0,
+                           places=5)
+    agent.regression_step(optimizer, variables,
+                          lambda: 0.0 * variables[0] + 2.0, slot=1)
+    decay = base.LOSS_AVERAGE_DECAY
+    expected = ((1 - decay) * decay * 4.0 + (1 - decay) * 2.0) / (
+        1 - decay ** 2)
+    self.assertAlmostEqual(agent.critic_losses()["credit_loss"], expected,
+                           places=5)
+    self.assertIn("credit_loss", agent.scalars())
 
   def test_bad_configs(self):
     for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),

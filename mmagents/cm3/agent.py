@@ -124,6 +124,12 @@ class CM3Agent(base.MultiGoalActorCritic):
               else (self.target_value, self.value))
     return pairs + [(self.target_global_q, self.global_q), second]
 
+  def critic_loss_names(self):
+    if self.config.stage == 1:
+      return ("q_loss",)
+    return ("q_loss", "credit_loss" if self.config.advantage == "credit"
+            else "value_loss")
+
   def build_optimizers(self) -> None:
     super().build_optimizers()
     if self.config.stage == 1:
@@ -274,7 +280,7 @@ class CM3Agent(base.MultiGoalActorCritic):
       self.regression_step(
           self._second_optimizer, self.credit_q.trainable_variables,
           lambda: tf.reduce_mean((credit_targets - self.credit_taken(
-              self.credit_q, state, obs, taken)) ** 2))
+              self.credit_q, state, obs, taken)) ** 2), slot=1)
     else:
       value_targets = self._bootstrap(batch, self.state_values(
           self.target_value, batch["next_state"],
@@ -282,7 +288,7 @@ class CM3Agent(base.MultiGoalActorCritic):
       self.regression_step(
           self._second_optimizer, self.value.trainable_variables,
           lambda: tf.reduce_mean((value_targets - self.state_values(
-              self.value, state, obs)) ** 2))
+              self.value, state, obs)) ** 2), slot=1)
     return self.policy_step(batch, self.stage2_weights(state, obs, taken))
 
   def credit_taken(self, net, state, obs, joint_one_hot) -> tf.Tensor:

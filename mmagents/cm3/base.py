@@ -36,6 +36,11 @@ from mmagents.core import layout
 from mmagents.core import replay as replay_lib
 from mmagents.core import returns as returns_lib
 
+# Per-update decay of the critics' running mean losses; two slots (CM3's
+# global Q and credit function or V; one critic elsewhere).
+LOSS_AVERAGE_DECAY = 0.99
+_LOSS_SLOTS = 2
+
 
 @dataclasses.dataclass(frozen=True)
 class MultiGoalConfig:
@@ -109,6 +114,13 @@ class MultiGoalAgent(agent_lib.CentralizedTeamAgent):
         config.replay_capacity, self._replay_fields())
     self.updates_done = tf.Variable(0, dtype=tf.int64, trainable=False,
                                     name="updates_done")
+    # Running means of the critics' regression losses (`regression_step`'s
+    # slots), for the metrics rows: a critic that drifts or diverges shows
+    # there before the returns move.
+    self._loss_sums = tf.Variable(tf.zeros([_LOSS_SLOTS]), trainable=False,
+                                  name="critic_loss_sums")
+    self._loss_counts = tf.Variable(tf.zeros([_LOSS_SLOTS]),
+                                    trainable=False, name="critic_loss_counts")
 
   # ---------------------------------------------------------------- inputs
   @property
@@ -189,14 +201,33 @@ class MultiGoalAgent(agent_lib.CentralizedTeamAgent):
   def one_hot(self, actions: tf.Tensor) -> tf.Tensor:
     return tf.one_hot(actions, self.layout.max_actions)
 
-  @staticmethod
-  def regression_step(optimizer: tf.keras.optimizers.Optimizer,
-                      variables, loss_fn) -> tf.Tensor:
-    """One optimizer step on `loss_fn()`; returns the loss before it."""
+  def regression_step(self, optimizer: tf.keras.optimizers.Optimizer,
+                      variables, loss_fn, slot: int = 0) -> tf.Tensor:
+    """One optimizer step on `loss_fn()`; returns the loss before it and
+    folds it into the running mean of `critic_loss_names()[slot]`."""
     with tf.GradientTape() as tape:
       loss = loss_fn()
     optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    weight = (1.0 - LOSS_AVERAGE_DECAY) * tf.one_hot(slot, _LOSS_SLOTS)
+    self._loss_sums.assign(self._loss_sums * (1.0 - weight)
+                           + weight * tf.cast(loss, tf.float32))
+    self._loss_counts.assign_add(tf.one_hot(slot, _LOSS_SLOTS))
     return loss
+
+  def critic_loss_names(self) -> Tuple[str, ...]:
+    """Names of the regression losses in `regression_step`'s slots."""
+    return ()
+
+  def critic_losses(self) -> Dict[str, float]:
+    """Bias-corrected running mean (decay `LOSS_AVERAGE_DECAY` per update,
+    about the last 100 updates) of each critic's loss, once it has one."""
+    sums, counts = self._loss_sums.numpy(), self._loss_counts.numpy()
+    return {name: float(sums[i] / (1.0 - LOSS_AVERAGE_DECAY ** counts[i]))
+            for i, name in enumerate(self.critic_loss_names())
+            if counts[i] > 0}
+
+  def scalars(self) -> Dict[str, float]:
+    return dict(super().scalars(), **self.critic_losses())
 
 
   # --------------------------------------------------------------- replay

@@ -55,6 +55,9 @@ class IACAgent(base.MultiGoalActorCritic):
   def target_pairs(self) -> list:
     return super().target_pairs() + [(self.target_value, self.value)]
 
+  def critic_loss_names(self):
+    return ("value_loss",)
+
   def build_optimizers(self) -> None:
     super().build_optimizers()
     self._value_optimizer.build(self.value.trainable_variables)
@@ -133,6 +136,9 @@ class COMAAgent(base.MultiGoalActorCritic):
 
   def target_pairs(self) -> list:
     return super().target_pairs() + [(self.target_critic, self.critic)]
+
+  def critic_loss_names(self):
+    return ("q_loss",)
 
   def build_optimizers(self) -> None:
     super().build_optimizers()
