@@ -377,7 +377,7 @@ class TrainingTest(absltest.TestCase):
         self.assertGreaterEqual(row[name], 0.0)
       self.assertNotIn("credit_loss", row)
       # Each agent's policy entropy over the evaluation steps, in [0, ln 5].
-      entropy = _rows(root)[-1]["policy_entropy"]
+      entropy = row["policy_entropy"]
       self.assertLen(entropy, 3)
       self.assertTrue(all(0.0 <= e <= np.log(5) + 1e-5 for e in entropy))
 
