@@ -33,8 +33,12 @@ def define_flags(game: str, method: str) -> None:
   flags.DEFINE_multi_string(
       "hparam", [], "Config field override key=value (e.g. "
       "policy_learning_rate=3e-4, critic_hidden_sizes=128,128).")
-  flags.DEFINE_integer("max_steps", None,
-                       "Episode length (default: the table's for the stage).")
+  length_help = "Episode length (default: the table's for the stage)."
+  if game == "sumo":
+    length_help += (" 40 is the limit in CM3's code, where the thesis' 33 "
+                    "makes cars accelerate past the speed limit (see "
+                    "environments/sumo/merge.py).")
+  flags.DEFINE_integer("max_steps", None, length_help)
   if game == "particle":
     flags.DEFINE_enum("scenario", "antipodal", list(_SCENARIOS),
                       "Formation of thesis Fig. 3.2 (Stage 2).")
