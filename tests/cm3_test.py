@@ -412,6 +412,23 @@ class TrainingTest(absltest.TestCase):
                            places=5)
     self.assertIn("credit_loss", agent.scalars())
 
+  def test_advantage_mean_is_the_running_mean_of_the_policy_weights(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL))
+    self.assertNotIn("advantage_mean", agent.scalars())
+    observations = tf.zeros([3, agent.num_agents, agent.layout.max_obs])
+    actions = tf.zeros([3, agent.num_agents], tf.int32)
+    minibatch = {"observation": observations, "action": actions}
+    agent.policy_step(minibatch, tf.fill([3, agent.num_agents], 2.0))
+    self.assertAlmostEqual(agent.scalars()["advantage_mean"], 2.0, places=5)
+    agent.policy_step(minibatch, tf.constant(
+        [[-1.0] * agent.num_agents, [0.0] * agent.num_agents,
+         [1.0] * agent.num_agents]) - 3.0)
+    decay = base.LOSS_AVERAGE_DECAY
+    expected = ((1 - decay) * decay * 2.0 + (1 - decay) * -3.0) / (
+        1 - decay ** 2)
+    self.assertAlmostEqual(agent.scalars()["advantage_mean"], expected,
+                           places=5)
+
   def test_bad_configs(self):
     for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),
                    dict(stage=1, stage1_dir="x"), dict(gamma=1.5),

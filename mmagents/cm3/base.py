@@ -20,7 +20,7 @@ with ε decaying linearly over ``epsilon_episodes`` episodes.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
@@ -87,6 +87,22 @@ class MultiGoalConfig:
     layout.check_score_function(self.score_function)
     if not self.policy_hidden_sizes or not self.critic_hidden_sizes:
       raise ValueError("policy and critic need at least one hidden layer")
+
+
+def fold_running_mean(sums: tf.Variable, counts: tf.Variable,
+                      mask: tf.Tensor, value: tf.Tensor) -> None:
+  """Folds `value` into the exponential running sums where `mask` is 1
+  (decay `LOSS_AVERAGE_DECAY` per value) and counts it there."""
+  weight = (1.0 - LOSS_AVERAGE_DECAY) * mask
+  sums.assign(sums * (1.0 - weight) + weight * tf.cast(value, tf.float32))
+  counts.assign_add(mask)
+
+
+def running_means(sums: tf.Variable,
+                  counts: tf.Variable) -> List[Optional[float]]:
+  """Bias-corrected means of `fold_running_mean`'s sums (None: no value)."""
+  return [float(s / (1.0 - LOSS_AVERAGE_DECAY ** c)) if c > 0 else None
+          for s, c in zip(sums.numpy(), counts.numpy())]
 
 
 class MultiGoalAgent(agent_lib.CentralizedTeamAgent):
@@ -208,10 +224,8 @@ class MultiGoalAgent(agent_lib.CentralizedTeamAgent):
     with tf.GradientTape() as tape:
       loss = loss_fn()
     optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-    weight = (1.0 - LOSS_AVERAGE_DECAY) * tf.one_hot(slot, _LOSS_SLOTS)
-    self._loss_sums.assign(self._loss_sums * (1.0 - weight)
-                           + weight * tf.cast(loss, tf.float32))
-    self._loss_counts.assign_add(tf.one_hot(slot, _LOSS_SLOTS))
+    fold_running_mean(self._loss_sums, self._loss_counts,
+                      tf.one_hot(slot, _LOSS_SLOTS), loss)
     return loss
 
   def critic_loss_names(self) -> Tuple[str, ...]:
@@ -221,10 +235,9 @@ class MultiGoalAgent(agent_lib.CentralizedTeamAgent):
   def critic_losses(self) -> Dict[str, float]:
     """Bias-corrected running mean (decay `LOSS_AVERAGE_DECAY` per update,
     about the last 100 updates) of each critic's loss, once it has one."""
-    sums, counts = self._loss_sums.numpy(), self._loss_counts.numpy()
-    return {name: float(sums[i] / (1.0 - LOSS_AVERAGE_DECAY ** counts[i]))
-            for i, name in enumerate(self.critic_loss_names())
-            if counts[i] > 0}
+    means = running_means(self._loss_sums, self._loss_counts)
+    return {name: means[i] for i, name in enumerate(self.critic_loss_names())
+            if means[i] is not None}
 
   def scalars(self) -> Dict[str, float]:
     return dict(super().scalars(), **self.critic_losses())
@@ -339,6 +352,15 @@ class MultiGoalActorCritic(MultiGoalAgent):
     self.target_actor.copy_weights_from(self.actor)
     self._policy_optimizer = tf.keras.optimizers.Adam(
         config.policy_learning_rate)
+    # Running mean of the policy gradient's weights (`policy_step`), logged
+    # as ``advantage_mean``. Under the behaviour policy the weights average
+    # about 0; an offset says the critics disagree on the replayed actions
+    # (stale, off-policy data), which pushes π towards (> 0) or away from
+    # (< 0) the replay's actions whatever their value.
+    self._weight_sums = tf.Variable(tf.zeros([1]), trainable=False,
+                                    name="advantage_sums")
+    self._weight_counts = tf.Variable(tf.zeros([1]), trainable=False,
+                                      name="advantage_counts")
 
   def _make_actor(self) -> augmentation.AugmentableNetwork:
     c = self.config
@@ -396,7 +418,14 @@ class MultiGoalActorCritic(MultiGoalAgent):
       loss = self.policy_gradient_loss(batch, weights)
     self._policy_optimizer.apply_gradients(
         zip(tape.gradient(loss, variables), variables))
+    fold_running_mean(self._weight_sums, self._weight_counts, tf.ones([1]),
+                      tf.reduce_mean(weights))
     return loss
+
+  def scalars(self) -> Dict[str, float]:
+    mean = running_means(self._weight_sums, self._weight_counts)[0]
+    extra = {} if mean is None else {"advantage_mean": mean}
+    return dict(super().scalars(), **extra)
 
   def _trainable_variables(self):
     return self.actor.trainable_variables
