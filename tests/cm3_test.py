@@ -16,6 +16,7 @@ from mmagents.cm3 import agent as cm3
 from mmagents.cm3 import base
 from mmagents.cm3 import baselines
 from mmagents.cm3 import inputs as inputs_lib
+from mmagents.cm3 import presets
 from mmagents.core import augmentation
 from mmagents.core import replay as replay_lib
 from mmagents.core import runner
@@ -428,6 +429,14 @@ class TrainingTest(absltest.TestCase):
         1 - decay ** 2)
     self.assertAlmostEqual(agent.scalars()["advantage_mean"], expected,
                            places=5)
+
+  def test_sumo_preset_replays_recent_transitions(self):
+    capacity = lambda method: presets.preset(
+        "sumo", method).config.replay_capacity
+    self.assertEqual(capacity("cm3"), 2_000)
+    self.assertEqual(capacity("qv"), 20_000)  # Table A.4.
+    self.assertEqual(presets.preset("sumo", "cm3", stage=1)
+                     .config.replay_capacity, 10_000)
 
   def test_bad_configs(self):
     for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),
