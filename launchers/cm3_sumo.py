@@ -11,8 +11,8 @@ double lane merge (thesis Fig. 3.5d; heavy-traffic tests: --config=C1..C4).
 Defaults: thesis Table A.4 and App. A.8.2 (mmagents/cm3/presets.py), except
 Stage 2's replay: 2,000 transitions instead of 20,000, whose stale actions
 made one of three seeds collapse (--hparam=replay_capacity=20000 restores
-it); --hparam key=value overrides one config field. --max_steps=40 is the
-time limit of CM3's code (the thesis' 33 is the default).
+it), and the time limit: 40 steps as in CM3's code, not the thesis' 33
+(--max_steps=33); --hparam key=value overrides one config field.
 """
 
 from absl import flags

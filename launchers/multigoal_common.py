@@ -35,8 +35,8 @@ def define_flags(game: str, method: str) -> None:
       "policy_learning_rate=3e-4, critic_hidden_sizes=128,128).")
   length_help = "Episode length (default: the table's for the stage)."
   if game == "sumo":
-    length_help += (" 40 is the limit in CM3's code, where the thesis' 33 "
-                    "makes cars accelerate past the speed limit (see "
+    length_help += (" SUMO: 40, CM3's code; the thesis' 33 makes cars "
+                    "accelerate past the speed limit (see "
                     "environments/sumo/merge.py).")
   flags.DEFINE_integer("max_steps", None, length_help)
   if game == "particle":

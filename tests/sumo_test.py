@@ -197,12 +197,14 @@ class SceneTest(absltest.TestCase):
     np.testing.assert_array_equal(self.env.last_episode_events["arrived"],
                                   [0, 0])
 
-  def test_time_limit_of_the_authors_code(self):
-    env = merge.DoubleLaneMerge(backend="traci", seed=0, max_steps=40)
+  def test_time_limit_of_the_thesis(self):
+    self.assertEqual(merge.MAX_STEPS, 40)      # CM3's code.
+    env = merge.DoubleLaneMerge(backend="traci", seed=0,
+                                max_steps=merge.THESIS_MAX_STEPS)
     try:
       env.reset()
       env.set_scene(agents=[(1, 0.0, 0.0), (2, 0.0, 0.0)], goals=[1, 2])
-      for _ in range(39):
+      for _ in range(32):
         step = _step(env, NOOP, NOOP)
         self.assertFalse(step.is_last())
         np.testing.assert_array_equal(step.reward, [0.0, 0.0])

@@ -37,8 +37,8 @@ their lane's centre; departure times are N(0, 0.5 s) per agent. CHOICE: the
 draws are clipped to +-1 s, and instead of holding agents back, every agent
 enters at once where a staggered departure at 30 m/s would have brought it
 by the time the last one enters: the last one at x = 0 (front bumper), an
-agent that departed dt earlier at x = 30 dt (at most 60 m). The 33 steps
-start then. Agents enter before the traffic, so SUMO always accepts them
+agent that departed dt earlier at x = 30 dt (at most 60 m). The episode's
+steps start then. Agents enter before the traffic, so SUMO always accepts them
 (in distinct lanes).
 
 Heavy traffic (C1-C4): cars (5 m, desired speed ~0.85 x 30 m/s) and trucks
@@ -82,19 +82,21 @@ geometric test on SUMO's positions rather than SUMO's collision detection,
 so lateral sublane contacts count and SUMO never removes or teleports
 anyone: ``collision.action none``); -0.1 when its speed exceeds 35.7 m/s;
 10 (1 - Delta) in the step its front passes x = 190 m, with Delta = |sub-lane
-offset| / 12 (clipped to 1) from its goal lane's centre; -10 at the 33rd
-step if it has not arrived (time-out).
+offset| / 12 (clipped to 1) from its goal lane's centre; -10 at the last
+step (the 40th by default) if it has not arrived (time-out).
 
-Termination: when every agent has arrived, or after 33 steps; the time limit
-is part of the task (it carries the -10), so it ends the episode as a
-termination (discount 0). CONFLICT: the thesis gives 33 steps (text and
-Table A.4); CM3's code gives each car round(route length / 25 m/s / dt) = 40
-steps before its -10 (the max_steps of 33 in its configuration does not
-limit SUMO episodes). 33 is the default; ``max_steps=40`` (the launchers'
-``--max_steps=40``) is the code's limit. It matters: an agent that keeps its
-30 m/s arrives at step 32, so with 33 steps three decelerations cost the
--10 and policies learn to accelerate early, overshooting 35.7 m/s (11
-accelerations from 30 m/s stay below it, 12 do not); with 40 they need not.
+Termination: when every agent has arrived, or after ``max_steps`` steps;
+the time limit is part of the task (it carries the -10), so it ends the
+episode as a termination (discount 0). CONFLICT: the thesis gives 33 steps
+(text and Table A.4); CM3's code, which produced its figures, gives each car
+round(route length / 25 m/s / dt) = 40 steps before its -10 (the max_steps
+of 33 in its configuration does not limit SUMO episodes). 40 is the default;
+``max_steps=33`` (the launchers' ``--max_steps=33``) is the thesis' value.
+It matters: an agent that keeps its 30 m/s arrives at step 32, so with 33
+steps three decelerations cost the -10 and policies learn to accelerate
+early, overshooting 35.7 m/s (11 accelerations from 30 m/s stay below it,
+12 do not), and CM3's Stage-1 policy keeps speeding into Stage 2; with 40
+they need not (docs/results).
 Other differences in that code, not followed here: a built-in safety check
 replaces no-op and accelerate by decelerate when the time to collision with
 a car ahead is under 2 s, a collision ends the car's episode, and Delta is
@@ -157,7 +159,8 @@ MAX_SPEED = 45.0
 DEPART_SPEED = 30.0
 DEPART_STD = 0.5
 DEPART_CLIP = 1.0
-MAX_STEPS = 33
+MAX_STEPS = 40          # CM3's code; the thesis says 33.
+THESIS_MAX_STEPS = 33
 SUBLANES_PER_LANE = round(network.LANE_WIDTH / network.SUBLANE_WIDTH)
 MAX_SUBLANE_OFFSET = float((NUM_LANES - 1) * SUBLANES_PER_LANE)
 Y_MIN = network.LANE_WIDTH / 2                       # Lane 0's centre.
@@ -318,7 +321,7 @@ class DoubleLaneMerge(base.MultiAgentPyEnvironment):
         where no predefined start exists (Stage 1, N != 2).
       traffic: SUMO-controlled traffic; default on for C1-C4 only.
       traffic_density: chance of a vehicle in each 30 m slot of each lane.
-      max_steps: the time limit (33), which ends the episode with -10 for
+      max_steps: the time limit (40), which ends the episode with -10 for
         agents that have not arrived.
       run_dir: where the scenario files go; default a temporary directory
         that `close` removes.
