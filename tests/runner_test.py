@@ -25,6 +25,14 @@ class NaNAfter(pg.PolicyGradientAgent):
         tf.where(bad, tf.constant(float("nan")), info.loss), info.extra)
 
 
+class WithCounter(pg.PolicyGradientAgent):
+  """A PG agent with one more variable than `pg.PolicyGradientAgent`."""
+
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self.extra_counter = tf.Variable(0, name="extra_counter")
+
+
 def _run(root, num_episodes=40, agent_cls=pg.PolicyGradientAgent, seed=0,
          identity=None, identity_defaults=None):
   config = runner.RunConfig(root_dir=root, num_episodes=num_episodes,
@@ -94,6 +102,13 @@ class RunnerTest(tf.test.TestCase):
     _run(a, num_episodes=20, seed=4)
     _run(b, num_episodes=20, seed=4)
     self.assertEqual(_without_wall(_rows(a)), _without_wall(_rows(b)))
+
+  def test_checkpoint_of_another_agent_version_is_refused(self):
+    root = scratch.make_dir(self)
+    _run(root, num_episodes=10)
+    with self.assertRaisesRegex(experiment_io.UsageError,
+                                "another version.*extra_counter"):
+      _run(root, num_episodes=20, agent_cls=WithCounter)
 
   def test_different_experiment_is_refused(self):
     root = scratch.make_dir(self)

@@ -22,6 +22,7 @@ import functools
 import json
 import math
 import os
+import re
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -213,7 +214,14 @@ class Runner:
     if latest is None:
       self.metrics.truncate(0)  # Rows of a start that never checkpointed.
       return
-    self._checkpoint.restore(latest).assert_existing_objects_matched()
+    try:
+      self._checkpoint.restore(latest).assert_existing_objects_matched()
+    except AssertionError as e:
+      missing = sorted(set(re.findall(r"Variable '([^':]+)", str(e))))
+      raise experiment_io.UsageError(
+          f"{latest} was written by another version of this agent (it "
+          f"lacks {', '.join(missing) or 'some variables'}): resume it with "
+          "the version that wrote it, or use a new --root_dir") from e
     states = json.loads(self._env_rng.numpy().decode())
     self.train_py.set_rng_state(states["train"])
     self.eval_py.set_rng_state(states["eval"])
