@@ -353,10 +353,10 @@ class MultiGoalActorCritic(MultiGoalAgent):
     self._policy_optimizer = tf.keras.optimizers.Adam(
         config.policy_learning_rate)
     # Running mean of the policy gradient's weights (`policy_step`), logged
-    # as ``advantage_mean``. Under the behaviour policy the weights average
-    # about 0; an offset says the critics disagree on the replayed actions
-    # (stale, off-policy data), which pushes π towards (> 0) or away from
-    # (< 0) the replay's actions whatever their value.
+    # as ``advantage_mean``. An offset b adds b ∇ Σ_a μ(a) log π̃(a) for
+    # replayed actions a ~ μ: it pulls π towards (b > 0) or pushes it away
+    # from (b < 0) old policies' actions whatever their value (on fresh,
+    # on-policy data it averages out). Stale replay makes such offsets.
     self._weight_sums = tf.Variable(tf.zeros([1]), trainable=False,
                                     name="advantage_sums")
     self._weight_counts = tf.Variable(tf.zeros([1]), trainable=False,
