@@ -107,7 +107,8 @@ def _schedule(game: str, method: str, stage: int) -> Dict[str, Any]:
         # (`advantage_mean`) stayed at +0.3 to +0.67 for 1,000 episodes in
         # seed 0, then turned to -2.8 as a policy collapsed onto colliding,
         # off-lane driving (1 of 3 seeds); with 2,000 it changes sign within
-        # a few hundred episodes and all three seeds hold (docs/results).
+        # a few hundred episodes and all three seeds hold over 5,000
+        # episodes (over 20,000 one seed still dips twice; docs/results).
         # The table's value: --hparam=replay_capacity=20000.
         "cm3": dict(epsilon_episodes=1_000, steps_per_train=10,
                     replay_capacity=2_000),
