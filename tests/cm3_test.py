@@ -286,6 +286,64 @@ class AdvantageTest(absltest.TestCase):
     with self.assertRaises(ValueError):
       cm3.CM3Config(score_function="pi")
 
+  def test_importance_weights_truncate_the_ratio_to_behaviour(self):
+    pi = np.array([[[0.7, 0.1, 0.1, 0.1, 0.0],
+                    [0.25, 0.25, 0.25, 0.25, 0.0]]], np.float32)  # [B,N,A]
+    batch = {"observation": None, "action": tf.constant([[0, 1]]),
+             "behaviour_prob": tf.constant([[0.2, 0.5]])}
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(
+        **_SMALL, score_function="policy", importance_weight_cap=2.0))
+    agent.policy_probs = lambda net, obs, eps: tf.constant(pi)
+    # ρ = 0.7/0.2 = 3.5 → 2 (the cap); 0.25/0.5 = 0.5.
+    expected = -(2.0 * 2.0 * np.log(0.7) - 1.0 * 0.5 * np.log(0.25))
+    loss = agent.policy_gradient_loss(batch, tf.constant([[2.0, -1.0]]))
+    self.assertAlmostEqual(float(loss), expected, places=5)
+
+  def test_importance_weights_cancel_a_constant_offset(self):
+    """Every action once under a uniform behaviour policy: with ρ the
+    gradient of a constant weight is b ∇Σ_a π̃(a) = 0; without, it is not."""
+    norms = {}
+    for cap in (0.0, 1e3):
+      agent = _agent(cm3.CM3Agent, cm3.CM3Config(
+          **_SMALL, importance_weight_cap=cap))
+      n, num_actions = agent.num_agents, agent.layout.max_actions
+      rng = np.random.default_rng(0)
+      observation = rng.normal(size=(1, n, agent.layout.max_obs))
+      batch = {
+          "observation": tf.constant(np.repeat(observation, num_actions, 0),
+                                     tf.float32),
+          "action": tf.constant(np.repeat(np.arange(num_actions)[:, None],
+                                          n, 1), tf.int32),
+          "behaviour_prob": tf.fill([num_actions, n], 1.0 / num_actions)}
+      variables = agent.actor.trainable_variables
+      with tf.GradientTape() as tape:
+        loss = agent.policy_gradient_loss(batch, tf.fill([num_actions, n],
+                                                         2.0))
+      norms[cap] = float(tf.linalg.global_norm(tape.gradient(loss,
+                                                             variables)))
+    self.assertGreater(norms[0.0], 1e-3)
+    self.assertLess(norms[1e3], 1e-5)
+
+  def test_replay_keeps_the_behaviour_probabilities(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL))
+    self.assertNotIn("behaviour_prob", agent._replay_fields())
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(
+        **_SMALL, importance_weight_cap=1.0))
+    agent.epsilon.assign(0.3)
+    rng = np.random.default_rng(1)
+    n = agent.num_agents
+    transitions = {
+        "observation": tf.constant(rng.normal(
+            size=(4, n, agent.layout.max_obs)), tf.float32),
+        "action": tf.constant(rng.integers(0, 2, size=(4, n)), tf.int32)}
+    probs = agent.policy_probs(agent.actor, transitions["observation"],
+                               0.3).numpy()
+    expected = np.take_along_axis(
+        probs, transitions["action"].numpy()[..., None], -1)[..., 0]
+    np.testing.assert_allclose(
+        agent.behaviour_fields(transitions)["behaviour_prob"], expected,
+        rtol=1e-6)
+
   def test_coma_counterfactual_baseline(self):
     agent = _agent(baselines.COMAAgent, baselines.COMAConfig(**_SMALL))
     q = np.array([[[1.0, 0, 0, 0, 3.0], [2.0, -1.0, 0, 0, 0]]], np.float32)
@@ -362,8 +420,9 @@ class TrainingTest(absltest.TestCase):
 
   def test_every_method_trains(self):
     for cls, config in ((cm3.CM3Agent, cm3.CM3Config(**dict(
-        _SMALL, advantage="qv"))),
-                        (baselines.IACAgent, baselines.IACConfig(**_SMALL)),
+        _SMALL, advantage="qv", importance_weight_cap=1.0))),
+                        (baselines.IACAgent, baselines.IACConfig(**dict(
+                            _SMALL, importance_weight_cap=2.0))),
                         (baselines.COMAAgent,
                          baselines.COMAConfig(**_SMALL))):
       root = scratch.make_dir(self)
@@ -441,7 +500,8 @@ class TrainingTest(absltest.TestCase):
   def test_bad_configs(self):
     for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),
                    dict(stage=1, stage1_dir="x"), dict(gamma=1.5),
-                   dict(steps_per_train=-1)):
+                   dict(steps_per_train=-1),
+                   dict(importance_weight_cap=-1.0)):
       with self.assertRaises(ValueError, msg=str(kwargs)):
         cm3.CM3Config(**kwargs)
     with self.assertRaises(ValueError):

@@ -75,6 +75,14 @@ class MultiGoalConfig:
   # does not vanish on actions far below the floor ε/|A| (a near-
   # deterministic policy can still move). Baselines stay on π̃.
   score_function: str = "behaviour"
+  # Truncation c̄ of the importance weights min(ρ, c̄), ρ = p(a)/μ(a), that
+  # multiply the policy gradient's weights on replayed actions, with p the
+  # score function's probabilities and μ the behaviour policy's, stored at
+  # collection. They cancel a constant offset b of the weights in
+  # expectation (E_μ[ρ b ∇log p] = b ∇Σ p = 0 for ρ ≤ c̄), which stale
+  # replay otherwise turns into a pull towards (b > 0) or away from (b < 0)
+  # old policies' actions. 0: no weights (thesis).
+  importance_weight_cap: float = 0.0
 
   def __post_init__(self):
     config_args.check_ranges(
@@ -84,6 +92,8 @@ class MultiGoalConfig:
         probabilities=("epsilon_start", "epsilon_end"))
     if self.steps_per_train < 0:
       raise ValueError("steps_per_train must be >= 0 (0: on-policy)")
+    if self.importance_weight_cap < 0:
+      raise ValueError("importance_weight_cap must be >= 0 (0: none)")
     layout.check_score_function(self.score_function)
     if not self.policy_hidden_sizes or not self.critic_hidden_sizes:
       raise ValueError("policy and critic need at least one hidden layer")
@@ -269,12 +279,21 @@ class MultiGoalAgent(agent_lib.CentralizedTeamAgent):
     valid = tf.logical_and(returns_lib.valid_mask(experience) > 0, ~orphan)
     shift = lambda x: tf.concat([x[:, 1:], x[:, -1:]], 1)
     flat = lambda x: tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
-    self.replay.add({
+    transitions = {
         "observation": flat(observations),
         "next_observation": flat(shift(observations)),
         "state": flat(state), "next_state": flat(shift(state)),
         "action": flat(actions), "reward": flat(experience.reward),
-        "discount": flat(experience.discount)}, flat(valid))
+        "discount": flat(experience.discount)}
+    transitions.update(self.behaviour_fields(transitions))
+    self.replay.add(transitions, flat(valid))
+
+  def behaviour_fields(self, transitions: Dict[str, tf.Tensor]
+                       ) -> Dict[str, tf.Tensor]:
+    """Replay fields computed from the policy that just collected
+    `transitions` (training has not changed it yet). Default: none."""
+    del transitions
+    return {}
 
   # ------------------------------------------------------------- training
   def train_iteration(self, collect):
@@ -362,6 +381,22 @@ class MultiGoalActorCritic(MultiGoalAgent):
     self._weight_counts = tf.Variable(tf.zeros([1]), trainable=False,
                                       name="advantage_counts")
 
+  def _replay_fields(self) -> dict:
+    fields = super()._replay_fields()
+    if self.config.importance_weight_cap > 0:
+      fields["behaviour_prob"] = ((self.num_agents,), tf.float32)
+    return fields
+
+  def behaviour_fields(self, transitions: Dict[str, tf.Tensor]
+                       ) -> Dict[str, tf.Tensor]:
+    """μ(a^m | o^m) ``[B, N]`` of the taken actions, for importance weights."""
+    if self.config.importance_weight_cap <= 0:
+      return {}
+    probs = self.policy_probs(self.actor, transitions["observation"],
+                              self.explore_epsilon(True))
+    return {"behaviour_prob": tf.reduce_sum(
+        probs * self.one_hot(transitions["action"]), -1)}
+
   def _make_actor(self) -> augmentation.AugmentableNetwork:
     c = self.config
     return self.observation_network(c.policy_hidden_sizes,
@@ -397,7 +432,8 @@ class MultiGoalActorCritic(MultiGoalAgent):
   def policy_gradient_loss(self, batch: Dict[str, tf.Tensor],
                            weights: tf.Tensor) -> tf.Tensor:
     """−mean_i Σ_m log π̃(a^m_i | o^m_i) w_{i,m} on the online actor (π
-    without the floor with ``score_function="policy"``).
+    without the floor with ``score_function="policy"``), each term times
+    min(π̃(a^m_i)/μ(a^m_i), c̄) with ``importance_weight_cap`` c̄ > 0.
 
     Args:
       batch: a replay minibatch.
@@ -406,10 +442,15 @@ class MultiGoalActorCritic(MultiGoalAgent):
     probs = self.policy_probs(self.actor, batch["observation"],
                               layout.score_epsilon(self.config.score_function,
                                                    self.epsilon))
-    taken = tf.reduce_sum(probs * self.one_hot(batch["action"]), -1)
-    log_probs = tf.math.log(tf.maximum(taken, layout.SMALLEST_PROBABILITY))
+    taken = tf.maximum(tf.reduce_sum(probs * self.one_hot(batch["action"]),
+                                     -1), layout.SMALLEST_PROBABILITY)
+    cap = self.config.importance_weight_cap
+    if cap > 0:
+      ratios = taken / tf.maximum(batch["behaviour_prob"],
+                                  layout.SMALLEST_PROBABILITY)
+      weights = weights * tf.minimum(ratios, cap)
     return -tf.reduce_mean(tf.reduce_sum(
-        log_probs * tf.stop_gradient(weights), -1))
+        tf.math.log(taken) * tf.stop_gradient(weights), -1))
 
   def policy_step(self, batch: Dict[str, tf.Tensor],
                   weights: tf.Tensor) -> tf.Tensor:
