@@ -9,10 +9,11 @@ double lane merge (thesis Fig. 3.5d; heavy-traffic tests: --config=C1..C4).
   python -m launchers.cm3_sumo --root_dir=runs/direct_sumo --ablation=direct
 
 Defaults: thesis Table A.4 and App. A.8.2 (mmagents/cm3/presets.py), except
-Stage 2's replay: 2,000 transitions instead of 20,000, whose stale actions
-made one of three seeds collapse (--hparam=replay_capacity=20000 restores
-it), and the time limit: 40 steps as in CM3's code, not the thesis' 33
-(--max_steps=33); --hparam key=value overrides one config field.
+that Stage 2 weights replayed actions by min(π̃/μ, 10), without which the
+buffer's stale actions made one of three seeds collapse
+(--hparam=importance_weight_cap=0 restores the thesis), and the time limit:
+40 steps as in CM3's code, not the thesis' 33 (--max_steps=33);
+--hparam key=value overrides one config field.
 """
 
 from absl import flags

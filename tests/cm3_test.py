@@ -489,13 +489,15 @@ class TrainingTest(absltest.TestCase):
     self.assertAlmostEqual(agent.scalars()["advantage_mean"], expected,
                            places=5)
 
-  def test_sumo_preset_replays_recent_transitions(self):
-    capacity = lambda method: presets.preset(
-        "sumo", method).config.replay_capacity
-    self.assertEqual(capacity("cm3"), 2_000)
-    self.assertEqual(capacity("qv"), 20_000)  # Table A.4.
-    self.assertEqual(presets.preset("sumo", "cm3", stage=1)
-                     .config.replay_capacity, 10_000)
+  def test_sumo_preset_weights_replayed_actions(self):
+    config = lambda method, stage=2: presets.preset("sumo", method,
+                                                    stage).config
+    for method in ("cm3", "qv", "direct"):
+      self.assertEqual(config(method).importance_weight_cap, 10.0)
+      self.assertEqual(config(method).replay_capacity, 20_000)  # Table A.4.
+    self.assertEqual(config("cm3", stage=1).importance_weight_cap, 0.0)
+    self.assertEqual(presets.preset("checkers", "cm3").config
+                     .importance_weight_cap, 0.0)
 
   def test_bad_configs(self):
     for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),

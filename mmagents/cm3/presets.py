@@ -101,19 +101,21 @@ def _schedule(game: str, method: str, stage: int) -> Dict[str, Any]:
     common = dict(epsilon_start=0.5, epsilon_end=0.05, batch_size=128,
                   replay_capacity=20_000)
     return dict(common, **{
-        # CHOICE: 2,000 transitions (about 60 episodes) instead of the
-        # table's 20,000, whose replayed actions are up to ~600 episodes
-        # old. With 20,000 the running mean of the actor's weights
-        # (`advantage_mean`) stayed at +0.3 to +0.67 for 1,000 episodes in
-        # seed 0, then turned to -2.8 as a policy collapsed onto colliding,
-        # off-lane driving (1 of 3 seeds); with 2,000 it changes sign within
-        # a few hundred episodes and all three seeds hold over 5,000
-        # episodes (over 20,000 one seed still dips twice; docs/results).
-        # The table's value: --hparam=replay_capacity=20000.
+        # CHOICE: importance weights min(π̃/μ, 10) on replayed actions
+        # (thesis: none). Without them the table's 20,000-transition buffer
+        # (actions up to ~600 episodes old) let the mean of the actor's
+        # weights (`advantage_mean`) reach -2.8 and a policy collapse onto
+        # colliding, off-lane driving (1 of 3 seeds at 5,000 episodes);
+        # with them it stays within -0.04..+0.44, no seed collapses and
+        # three seeds end at QMIX's level after 20,000 (docs/results).
+        # A 2,000 buffer instead held 5,000 episodes but still dipped over
+        # 20,000. The thesis: --hparam=importance_weight_cap=0.
         "cm3": dict(epsilon_episodes=1_000, steps_per_train=10,
-                    replay_capacity=2_000),
-        "qv": dict(epsilon_episodes=1_000, steps_per_train=10),
-        "direct": dict(epsilon_episodes=40_000, steps_per_train=10),
+                    importance_weight_cap=10.0),
+        "qv": dict(epsilon_episodes=1_000, steps_per_train=10,
+                   importance_weight_cap=10.0),
+        "direct": dict(epsilon_episodes=40_000, steps_per_train=10,
+                       importance_weight_cap=10.0),
         "iac": dict(epsilon_episodes=1_000, epochs=33),
         "coma": dict(epsilon_episodes=10_000, epochs=33),
         "qmix": dict(epsilon_episodes=40_000, steps_per_train=10),
