@@ -200,9 +200,17 @@ class LauncherSmokeTest(parameterized.TestCase):
       table = json.load(f)["table"]
     self.assertEqual(sorted(table), ["C1", "C4"])
     self.assertEqual(list(table["C1"]), ["IAC"])
-    result = _launch("launchers.evaluate_sumo", "--run=IAC")
-    self.assertEqual(result.returncode, 2, result.stderr[-2000:])
-    self.assertLen(_error_lines(result.stderr), 1, result.stderr)
+    result = _launch("launchers.evaluate_sumo", f"--run=IAC={root}",
+                     "--scripted", "--config=train", "--episodes=1",
+                     f"--out={out}")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    with open(out) as f:
+      self.assertEqual(list(json.load(f)["table"]["train"]),
+                       ["IAC", "selfish"])
+    for bad in (("--run=IAC",), ()):
+      result = _launch("launchers.evaluate_sumo", *bad)
+      self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+      self.assertLen(_error_lines(result.stderr), 1, result.stderr)
 
   def test_record_plays_a_multigoal_run(self):
     root = scratch.make_dir(self)

@@ -358,6 +358,35 @@ class LayoutTest(absltest.TestCase):
         merge.DoubleLaneMerge(**kwargs)
 
 
+class SelfishPolicyTest(absltest.TestCase):
+
+  def test_steers_to_its_own_goal_lane_and_keeps_speed(self):
+    obs = np.zeros((3, 7), np.float32)
+    obs[:, 1] = np.array([2.0, -1.0, 0.0]) / merge.MAX_SUBLANE_OFFSET
+    np.testing.assert_array_equal(merge.selfish_actions(obs),
+                                  [RIGHT, LEFT, NOOP])
+
+  def test_reaches_the_goal_lane_centre_on_an_empty_road(self):
+    env = merge.DoubleLaneMerge(backend="traci", seed=0)
+    try:
+      env.reset()
+      observation = env.set_scene(agents=[(1, 60.0, 30.0), (2, 20.0, 30.0)],
+                                  goals=[3, 0])
+      total = np.zeros(2)
+      for _ in range(merge.MAX_STEPS):
+        actions = merge.selfish_actions(
+            np.stack([observation[a] for a in env.agent_ids]))
+        step = env.step(dict(zip(env.agent_ids, actions)))
+        total += step.reward
+        if step.is_last():
+          break
+        observation = step.observation
+      self.assertTrue(step.is_last())
+      np.testing.assert_allclose(total, [10.0, 10.0], rtol=1e-6)
+    finally:
+      env.close()
+
+
 class DeterminismTest(absltest.TestCase):
 
   def test_same_seed_same_episodes(self):

@@ -247,6 +247,22 @@ def goal_delta(y, goal_lane):
                     1.0)
 
 
+def selfish_actions(observations: np.ndarray) -> np.ndarray:
+  """A scripted reference policy that ignores every other car: one sub-lane
+  per step towards its own goal lane's centre, speed kept (no-op).
+
+  It measures how much of the task needs no cooperation at all.
+
+  Args:
+    observations: agent observations ``[..., D]`` (sub-lane offset at 1).
+  Returns:
+    int32 actions ``[...]``.
+  """
+  offset = np.asarray(observations)[..., 1] * MAX_SUBLANE_OFFSET
+  return np.where(offset > 0.5, RIGHT,
+                  np.where(offset < -0.5, LEFT, NOOP)).astype(np.int32)
+
+
 def colliding(road: Road, egos: np.ndarray) -> np.ndarray:
   """Whether each vehicle of `egos` (rows) overlaps another vehicle.
 
