@@ -100,6 +100,7 @@ def _schedule(game: str, method: str, stage: int) -> Dict[str, Any]:
                   batch_size=128, steps_per_train=10)
     common = dict(epsilon_start=0.5, epsilon_end=0.05, batch_size=128,
                   replay_capacity=20_000)
+    weighted = dict(steps_per_train=10, importance_weight_cap=10.0)
     return dict(common, **{
         # CHOICE: importance weights min(π̃/μ, 10) on replayed actions
         # (thesis: none). Without them the table's 20,000-transition buffer
@@ -110,12 +111,9 @@ def _schedule(game: str, method: str, stage: int) -> Dict[str, Any]:
         # three seeds end at QMIX's level after 20,000 (docs/results).
         # A 2,000 buffer instead held 5,000 episodes but still dipped over
         # 20,000. The thesis: --hparam=importance_weight_cap=0.
-        "cm3": dict(epsilon_episodes=1_000, steps_per_train=10,
-                    importance_weight_cap=10.0),
-        "qv": dict(epsilon_episodes=1_000, steps_per_train=10,
-                   importance_weight_cap=10.0),
-        "direct": dict(epsilon_episodes=40_000, steps_per_train=10,
-                       importance_weight_cap=10.0),
+        "cm3": dict(weighted, epsilon_episodes=1_000),
+        "qv": dict(weighted, epsilon_episodes=1_000),
+        "direct": dict(weighted, epsilon_episodes=40_000),
         "iac": dict(epsilon_episodes=1_000, epochs=33),
         "coma": dict(epsilon_episodes=10_000, epochs=33),
         "qmix": dict(epsilon_episodes=40_000, steps_per_train=10),
