@@ -324,6 +324,35 @@ class AdvantageTest(absltest.TestCase):
     self.assertGreater(norms[0.0], 1e-3)
     self.assertLess(norms[1e3], 1e-5)
 
+  def test_entropy_bonus_is_subtracted_from_the_policy_loss(self):
+    pi = np.array([[[0.7, 0.1, 0.1, 0.1, 0.0],
+                    [0.25, 0.25, 0.25, 0.25, 0.0]]], np.float32)  # [B,N,A]
+    batch = {"observation": None, "action": tf.constant([[0, 1]])}
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(
+        **_SMALL, score_function="policy", entropy_coeff=0.5))
+    agent.policy_probs = lambda net, obs, eps: tf.constant(pi)
+    entropy = -(0.7 * np.log(0.7) + 3 * 0.1 * np.log(0.1)) - np.log(0.25)
+    expected = -(2.0 * np.log(0.7) - 1.0 * np.log(0.25)) - 0.5 * entropy
+    loss = agent.policy_gradient_loss(batch, tf.constant([[2.0, -1.0]]))
+    self.assertAlmostEqual(float(loss), expected, places=5)
+
+  def test_entropy_bonus_alone_makes_the_policy_less_certain(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL, entropy_coeff=1.0))
+    rng = np.random.default_rng(2)
+    n = agent.num_agents
+    batch = {"observation": tf.constant(rng.normal(
+        size=(8, n, agent.layout.max_obs)), tf.float32),
+             "action": tf.zeros([8, n], tf.int32)}
+
+    def entropy() -> float:
+      probs = agent.policy_probs(agent.actor, batch["observation"], 0.0)
+      return float(-tf.reduce_sum(tf.math.xlogy(probs, probs)))
+
+    before = entropy()
+    for _ in range(5):
+      agent.policy_step(batch, tf.zeros([8, n]))
+    self.assertGreater(entropy(), before)
+
   def test_replay_keeps_the_behaviour_probabilities(self):
     agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL))
     self.assertNotIn("behaviour_prob", agent._replay_fields())
@@ -422,7 +451,8 @@ class TrainingTest(absltest.TestCase):
     for cls, config in ((cm3.CM3Agent, cm3.CM3Config(**dict(
         _SMALL, advantage="qv", importance_weight_cap=1.0))),
                         (baselines.IACAgent, baselines.IACConfig(**dict(
-                            _SMALL, importance_weight_cap=2.0))),
+                            _SMALL, importance_weight_cap=2.0,
+                            entropy_coeff=0.01))),
                         (baselines.COMAAgent,
                          baselines.COMAConfig(**_SMALL))):
       root = scratch.make_dir(self)
@@ -503,7 +533,8 @@ class TrainingTest(absltest.TestCase):
     for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),
                    dict(stage=1, stage1_dir="x"), dict(gamma=1.5),
                    dict(steps_per_train=-1),
-                   dict(importance_weight_cap=-1.0)):
+                   dict(importance_weight_cap=-1.0),
+                   dict(entropy_coeff=-0.1)):
       with self.assertRaises(ValueError, msg=str(kwargs)):
         cm3.CM3Config(**kwargs)
     with self.assertRaises(ValueError):

@@ -83,6 +83,11 @@ class MultiGoalConfig:
   # replay otherwise turns into a pull towards (b > 0) or away from (b < 0)
   # old policies' actions. 0: no weights (thesis).
   importance_weight_cap: float = 0.0
+  # Weight of a bonus on the mean summed entropy Σ_m H(π(·|o^m)) of the
+  # replayed observations' policies (no ε floor), which keeps the actor
+  # from becoming deterministic before the agents have found a joint
+  # change (Checkers). 0: none (thesis).
+  entropy_coeff: float = 0.0
 
   def __post_init__(self):
     config_args.check_ranges(
@@ -94,6 +99,8 @@ class MultiGoalConfig:
       raise ValueError("steps_per_train must be >= 0 (0: on-policy)")
     if self.importance_weight_cap < 0:
       raise ValueError("importance_weight_cap must be >= 0 (0: none)")
+    if self.entropy_coeff < 0:
+      raise ValueError("entropy_coeff must be >= 0 (0: no bonus)")
     layout.check_score_function(self.score_function)
     if not self.policy_hidden_sizes or not self.critic_hidden_sizes:
       raise ValueError("policy and critic need at least one hidden layer")
@@ -433,7 +440,8 @@ class MultiGoalActorCritic(MultiGoalAgent):
                            weights: tf.Tensor) -> tf.Tensor:
     """−mean_i Σ_m log π̃(a^m_i | o^m_i) w_{i,m} on the online actor (π
     without the floor with ``score_function="policy"``), each term times
-    min(π̃(a^m_i)/μ(a^m_i), c̄) with ``importance_weight_cap`` c̄ > 0.
+    min(π̃(a^m_i)/μ(a^m_i), c̄) with ``importance_weight_cap`` c̄ > 0,
+    minus ``entropy_coeff`` times mean_i Σ_m H(π(·|o^m_i)).
 
     Args:
       batch: a replay minibatch.
@@ -449,8 +457,15 @@ class MultiGoalActorCritic(MultiGoalAgent):
       ratios = taken / tf.maximum(batch["behaviour_prob"],
                                   layout.SMALLEST_PROBABILITY)
       weights = weights * tf.minimum(ratios, cap)
-    return -tf.reduce_mean(tf.reduce_sum(
+    loss = -tf.reduce_mean(tf.reduce_sum(
         tf.math.log(taken) * tf.stop_gradient(weights), -1))
+    if self.config.entropy_coeff > 0:
+      policy = self.policy_probs(self.actor, batch["observation"], 0.0)
+      entropy = -tf.reduce_sum(policy * tf.math.log(
+          tf.maximum(policy, layout.SMALLEST_PROBABILITY)), -1)   # [B, N]
+      loss -= self.config.entropy_coeff * tf.reduce_mean(
+          tf.reduce_sum(entropy, -1))
+    return loss
 
   def policy_step(self, batch: Dict[str, tf.Tensor],
                   weights: tf.Tensor) -> tf.Tensor:
