@@ -267,6 +267,7 @@ def train_eval(name: str, env_name: str, env_kwargs: Dict[str, Any],
         root_dir=FLAGS.root_dir, num_episodes=FLAGS.num_episodes,
         eval_interval=FLAGS.eval_interval,
         num_eval_episodes=FLAGS.num_eval_episodes, seed=FLAGS.seed,
+        greedy_eval_episodes=FLAGS.greedy_eval_episodes,
         episodes_per_iteration=FLAGS.episodes_per_iteration,
         verbose=not FLAGS.quiet, parallel_envs=FLAGS.parallel_envs)
   launch.select_device(FLAGS.device)

@@ -107,8 +107,8 @@ class LauncherSmokeTest(parameterized.TestCase):
       ("iac_particle", "launchers.iac_particle", ["--scenario=cross"]),
       ("coma_particle", "launchers.coma_particle", ["--scenario=merge"]),
       ("qmix_particle", "launchers.qmix_particle", []),
-      ("cm3_checkers_direct", "launchers.cm3_checkers",
-       ["--ablation=direct"]),
+      ("cm3_checkers_direct_greedy_eval", "launchers.cm3_checkers",
+       ["--ablation=direct", "--greedy_eval_episodes=1"]),
       ("iac_checkers", "launchers.iac_checkers", []),
       ("coma_checkers", "launchers.coma_checkers", []),
       ("qmix_checkers", "launchers.qmix_checkers", []),
@@ -122,6 +122,8 @@ class LauncherSmokeTest(parameterized.TestCase):
                      "--episodes_per_iteration=1", "--max_steps=12", *extra)
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     self.assertEqual([r["episode"] for r in _rows(root)], [0, 1, 2])
+    greedy = "--greedy_eval_episodes=1" in extra
+    self.assertEqual("greedy_return_mean" in _rows(root)[-1], greedy)
 
   @parameterized.named_parameters(
       ("hsd_sts2", "launchers.hsd_sts2", ["--hparam=decoder_batch=20"]),
@@ -442,6 +444,10 @@ class BadInputTest(parameterized.TestCase):
       ("m_not_below_n", "launchers.pg_escape_room", ["--min_at_lever=2"]),
       ("zero_episodes", "launchers.pg_ipd", ["--num_episodes=0"]),
       ("negative_eval", "launchers.pg_ipd", ["--num_eval_episodes=-1"]),
+      ("negative_greedy_eval", "launchers.pg_ipd",
+       ["--greedy_eval_episodes=-1"]),
+      ("greedy_eval_of_incentives", "launchers.lio_ipd",
+       ["--greedy_eval_episodes=1"]),
       ("unknown_flag", "launchers.pg_ipd", ["--colour=red"]),
       ("bad_hidden", "launchers.pg_ipd", ["--hidden_sizes=a"]),
       ("bad_device", "launchers.pg_ipd", ["--device=tpu"]),

@@ -5,6 +5,7 @@ import os
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
+from tf_agents.environments import tf_py_environment
 
 from environments import escape_room
 from mmagents.agents import pg
@@ -34,10 +35,11 @@ class WithCounter(pg.PolicyGradientAgent):
 
 
 def _run(root, num_episodes=40, agent_cls=pg.PolicyGradientAgent, seed=0,
-         identity=None, identity_defaults=None):
+         identity=None, identity_defaults=None, greedy_eval_episodes=0):
   config = runner.RunConfig(root_dir=root, num_episodes=num_episodes,
                             eval_interval=10, num_eval_episodes=3, seed=seed,
-                            verbose=False)
+                            verbose=False,
+                            greedy_eval_episodes=greedy_eval_episodes)
 
   def make_agent(tf_env, py_env):
     return agent_cls(tf_env.time_step_spec(), tf_env.action_spec(),
@@ -146,10 +148,42 @@ class RunnerTest(tf.test.TestCase):
     self.assertTrue(latest.endswith("-30"))
     self.assertEqual([r["episode"] for r in _rows(root)], [0, 10, 20, 30])
 
+  def test_greedy_evaluation_resumes_and_leaves_sampled_rows_alone(self):
+    plain, whole, parts = (scratch.make_dir(self) for _ in range(3))
+    _run(plain, num_episodes=30)
+    _run(whole, num_episodes=30, greedy_eval_episodes=2)
+    _run(parts, num_episodes=20, greedy_eval_episodes=2)
+    _run(parts, num_episodes=30, greedy_eval_episodes=2)
+    self.assertEqual(_without_wall(_rows(whole)), _without_wall(_rows(parts)))
+    for with_greedy, without in zip(_rows(whole), _rows(plain)):
+      greedy = {k: with_greedy.pop(k) for k in ("greedy_return_mean",
+                                               "greedy_return_per_agent")}
+      self.assertLen(greedy["greedy_return_per_agent"], 2)
+      self.assertAlmostEqual(greedy["greedy_return_mean"],
+                             sum(greedy["greedy_return_per_agent"]), 5)
+      self.assertEqual(_without_wall([with_greedy]), _without_wall([without]))
+
+  def test_greedy_policy_takes_the_most_probable_actions(self):
+    env = escape_room.EscapeRoom(2, 1, seed=0)
+    tf_env = tf_py_environment.TFPyEnvironment(env)
+    agent = pg.PolicyGradientAgent(tf_env.time_step_spec(),
+                                   tf_env.action_spec(), env.agent_ids,
+                                   pg.PGConfig(), seed=0)
+    step = tf_env.reset()
+    greedy = agent.greedy_policy()
+    dists = greedy.distribution(step).action
+    actions = greedy.action(step).action
+    for agent_id in env.agent_ids:
+      self.assertEqual(int(actions[agent_id][0]),
+                       int(tf.argmax(dists[agent_id].probs_parameter()[0])))
+
   def test_bad_run_config(self):
     with self.assertRaises(experiment_io.UsageError):
       runner.RunConfig(root_dir="x", num_episodes=0, eval_interval=1,
                        num_eval_episodes=1)
+    with self.assertRaises(experiment_io.UsageError):
+      runner.RunConfig(root_dir="x", num_episodes=1, eval_interval=1,
+                       num_eval_episodes=1, greedy_eval_episodes=-1)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,15 @@ class MultiAgentTFAgent(tf_agent.TFAgent, abc.ABC):
   def num_agents(self) -> int:
     return self.layout.num_agents
 
+  def greedy_policy(self) -> policies.JointCategoricalPolicy:
+    """The evaluation policy's mode: every agent takes its most probable
+    action (a new, unsaved policy; raises ValueError for methods whose
+    policy is not a plain joint categorical one)."""
+    if type(self.policy) is not policies.JointCategoricalPolicy:  # pylint: disable=unidiomatic-typecheck
+      raise ValueError(f"{type(self).__name__} has no greedy evaluation "
+                       "policy (its policy also emits incentives or skills)")
+    return self.policy.mode()
+
   # ------------------------------------------------------------- subclass API
   @abc.abstractmethod
   def _behaviour_probs(self, observation: Dict[str, tf.Tensor],

@@ -38,6 +38,10 @@ def define_run_flags(num_episodes: int, eval_interval: int,
                        "Training episodes between evaluations/checkpoints.")
   flags.DEFINE_integer("num_eval_episodes", num_eval_episodes,
                        "Episodes per evaluation.")
+  flags.DEFINE_integer("greedy_eval_episodes", 0,
+                       "Episodes per evaluation of the policy's mode (each "
+                       "agent's most probable action), recorded as "
+                       "greedy_return_mean; 0: none.")
   flags.DEFINE_integer("episodes_per_iteration", 1,
                        "Episodes collected per training step.")
   flags.DEFINE_integer("parallel_envs", 1,

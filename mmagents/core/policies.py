@@ -42,6 +42,12 @@ class JointCategoricalPolicy(tf_policy.TFPolicy):
     self._generator = generator
     self._greedy = greedy
 
+  def mode(self, name: str = "greedy_policy") -> "JointCategoricalPolicy":
+    """The same probabilities, each agent taking its most probable action."""
+    return JointCategoricalPolicy(self.time_step_spec, self.action_spec,
+                                  self._agent_ids, self._probs_fn,
+                                  self._generator, greedy=True, name=name)
+
   def _distribution(self, time_step, policy_state):
     probs = self._probs_fn(time_step.observation)
     dists = {a: tfp.distributions.Categorical(probs=probs[:, i],

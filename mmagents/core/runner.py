@@ -7,7 +7,8 @@ collect once, train once; LIO collects twice); the whole iteration is one
 `tf.function` call. The episode counter counts iterations times
 ``episodes_per_iteration``; ``env_steps`` counts every step played. Every ``eval_interval`` episodes the
 agent's evaluation policy plays ``num_eval_episodes`` episodes on a separate
-environment; the row (with the agent's `experience_metrics`) goes to ``metrics.jsonl`` and TensorBoard, then a
+environment (and, with ``greedy_eval_episodes``, its mode plays that many on
+a third, for ``greedy_return_mean``); the row (with the agent's `experience_metrics`) goes to ``metrics.jsonl`` and TensorBoard, then a
 checkpoint is saved that records how many rows exist. Restarting the same
 command restores the latest checkpoint (networks, optimizer, counters, policy
 and environment random states) and truncates rows written after it, so the
@@ -44,6 +45,7 @@ AgentFactory = Callable[[tf_py_environment.TFPyEnvironment,
                         agent_lib.MultiAgentTFAgent]
 
 _EVAL_SEED_OFFSET = 10_007
+_GREEDY_SEED_OFFSET = 20_011
 _PARALLEL_SEED_STRIDE = 1_009
 
 
@@ -59,6 +61,8 @@ class RunConfig:
   eval_interval: int
   num_eval_episodes: int
   seed: int = 0
+  # Episodes per evaluation of the policy's mode (0: none).
+  greedy_eval_episodes: int = 0
   episodes_per_iteration: int = 1
   keep_checkpoints: int = 3
   verbose: bool = True
@@ -71,6 +75,10 @@ class RunConfig:
       if getattr(self, name) < 1:
         raise experiment_io.UsageError(
             f"--{name} must be a positive integer, got {getattr(self, name)}")
+    if self.greedy_eval_episodes < 0:
+      raise experiment_io.UsageError(
+          "--greedy_eval_episodes must be >= 0 (0: no greedy evaluation), "
+          f"got {self.greedy_eval_episodes}")
 
 
 class Runner:
@@ -132,6 +140,25 @@ class Runner:
     self._evaluate = tf.function(self._build_loop(
         self.eval_env, self.eval_py, self.agent.policy,
         config.num_eval_episodes, train=False))
+    self.greedy_py = self._evaluate_greedy = None
+    if config.greedy_eval_episodes:
+      self._build_greedy_evaluation(env_factory)
+
+  def _build_greedy_evaluation(self, env_factory: EnvFactory) -> None:
+    """Its own environment, so the sampled evaluation's draws do not
+    depend on whether the mode is evaluated too."""
+    if getattr(self.eval_py, "one_per_process", False):
+      raise experiment_io.UsageError(
+          f"--greedy_eval_episodes: {type(self.eval_py).__name__} allows no "
+          "third environment in a process")
+    try:
+      policy = self.agent.greedy_policy()
+    except ValueError as e:
+      raise experiment_io.UsageError(f"--greedy_eval_episodes: {e}") from e
+    self.greedy_py = env_factory(self.config.seed + _GREEDY_SEED_OFFSET)
+    self._evaluate_greedy = tf.function(self._build_loop(
+        tf_py_environment.TFPyEnvironment(self.greedy_py), self.greedy_py,
+        policy, self.config.greedy_eval_episodes, train=False))
 
   # ------------------------------------------------------------- building
   def _build_loop(self, tf_env, py_env, policy, num_episodes: int,
@@ -225,6 +252,8 @@ class Runner:
     states = json.loads(self._env_rng.numpy().decode())
     self.train_py.set_rng_state(states["train"])
     self.eval_py.set_rng_state(states["eval"])
+    if self.greedy_py is not None and "greedy" in states:
+      self.greedy_py.set_rng_state(states["greedy"])
     self.metrics.truncate(int(self._metrics_rows.numpy()))
     self._log(f"resumed from {latest} at episode {int(self._episode.numpy())}")
 
@@ -255,19 +284,29 @@ class Runner:
       row["loss"] = float(np.mean(losses))
       row["train_return_mean"] = float(np.sum(train_returns, axis=1).mean())
     row.update({k: np.asarray(v).tolist() for k, v in method_metrics.items()})
+    if self._evaluate_greedy is not None:
+      greedy = self._evaluate_greedy()[2].numpy()               # [E, N]
+      self.greedy_py.pop_finished_events()
+      row["greedy_return_mean"] = float(greedy.sum(axis=1).mean())
+      row["greedy_return_per_agent"] = greedy.mean(axis=0).tolist()
     row.update(self.agent.scalars())
     self.agent.observe_evaluation(row)  # Before the checkpoint saves it.
     self.metrics.append(row)
     self._summaries(row, episodes_per_s, list(method_metrics))
     self._metrics_rows.assign_add(1)
     self._wall_s.assign(wall_s)
-    self._env_rng.assign(json.dumps({"train": self.train_py.get_rng_state(),
-                                     "eval": self.eval_py.get_rng_state()}))
+    states = {"train": self.train_py.get_rng_state(),
+              "eval": self.eval_py.get_rng_state()}
+    if self.greedy_py is not None:
+      states["greedy"] = self.greedy_py.get_rng_state()
+    self._env_rng.assign(json.dumps(states))
     self._manager.save(checkpoint_number=episode)
     agents = " ".join(f"{r:+.2f}" for r in row["return_per_agent"])
     rate = f" | {episodes_per_s:.0f} episodes/s" if episodes_per_s else ""
     extra = "".join(f" | {key.replace('_', ' ')} {row[key]:+.2f}"
                     for key in self.agent.progress_metrics)
+    if "greedy_return_mean" in row:
+      extra += f" | greedy {row['greedy_return_mean']:+.2f}"
     if np.ndim(row["events"].get("win", ())) == 0:  # Team games.
       extra += f" | win rate {row['events']['win']:.2f}"
     self._log(f"{self.name} | episode {episode}/{self.config.num_episodes} | "
@@ -280,6 +319,8 @@ class Runner:
 
     with self._eval_writer.as_default(step=step):
       tf.summary.scalar("return_mean", row["return_mean"])
+      if "greedy_return_mean" in row:
+        tf.summary.scalar("greedy_return_mean", row["greedy_return_mean"])
       for agent_id, r in zip(self.agent.agent_ids, row["return_per_agent"]):
         tf.summary.scalar(f"return/{agent_id}", r)
       for name, value in row["events"].items():
