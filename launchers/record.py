@@ -8,7 +8,8 @@ evaluation policy (no exploration), writing every frame of
   python -m launchers.record --root_dir=runs/lio_cleanup7 \
       --out=runs/lio_cleanup7/episode.gif
 
-Prints each episode's per-agent returns and event counters.
+Prints each episode's per-agent returns and event counters. ``--greedy``
+plays the policy's mode instead (each agent's most probable action).
 """
 
 import os
@@ -23,6 +24,7 @@ flags.DEFINE_string("out", "", "GIF path (default: root_dir/episode.gif).")
 flags.DEFINE_integer("episodes", 1, "Episodes to record.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the recorded environment.")
 flags.DEFINE_float("fps", 8.0, "Frames per second.", lower_bound=0.1)
+flags.DEFINE_bool("greedy", False, "Play the policy's mode, not samples.")
 flags.mark_flag_as_required("root_dir")
 FLAGS = flags.FLAGS
 
@@ -33,8 +35,10 @@ def main(argv):
   from environments import rendering  # pylint: disable=g-import-not-at-top
   from mmagents.core import restore  # pylint: disable=g-import-not-at-top
   agent, make_env = restore.load_agent(FLAGS.root_dir)
+  with launch.bad_input():
+    tf_policy = agent.greedy_policy() if FLAGS.greedy else agent.policy
   env = make_env(FLAGS.seed)
-  policy = py_tf_eager_policy.PyTFEagerPolicy(agent.policy,
+  policy = py_tf_eager_policy.PyTFEagerPolicy(tf_policy,
                                               use_tf_function=True,
                                               batch_time_steps=True)
   frames = []

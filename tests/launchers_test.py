@@ -219,8 +219,9 @@ class LauncherSmokeTest(parameterized.TestCase):
     self.assertEqual(_launch("launchers.iac_checkers", f"--root_dir={root}",
                              *TINY, "--episodes_per_iteration=1",
                              "--max_steps=5").returncode, 0)
-    result = _launch("launchers.record", f"--root_dir={root}")
-    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    for mode in ("--nogreedy", "--greedy"):
+      result = _launch("launchers.record", f"--root_dir={root}", mode)
+      self.assertEqual(result.returncode, 0, result.stderr[-2000:])
 
   def test_record_restores_the_agent_and_writes_a_gif(self):
     root = scratch.make_dir(self)
