@@ -529,6 +529,16 @@ class TrainingTest(absltest.TestCase):
     self.assertEqual(presets.preset("checkers", "cm3").config
                      .importance_weight_cap, 0.0)
 
+  def test_checkers_preset_adds_an_entropy_bonus_to_the_cm3_family(self):
+    config = lambda method, stage=2: presets.preset("checkers", method,
+                                                    stage).config
+    for method in ("cm3", "qv", "direct"):
+      self.assertEqual(config(method).entropy_coeff, 0.1)
+    for method in ("iac", "coma"):
+      self.assertEqual(config(method).entropy_coeff, 0.0)
+    self.assertEqual(config("cm3", stage=1).entropy_coeff, 0.0)
+    self.assertEqual(presets.preset("sumo", "cm3").config.entropy_coeff, 0.0)
+
   def test_bad_configs(self):
     for kwargs in (dict(stage=3), dict(advantage="v"), dict(batch_size=0),
                    dict(stage=1, stage1_dir="x"), dict(gamma=1.5),
