@@ -253,6 +253,38 @@ class AdvantageTest(absltest.TestCase):
     np.testing.assert_allclose(agent.stage2_weights(None, None, None),
                                [[-0.5, -0.5]])
 
+  def test_exact_state_values_sum_the_global_q_over_joint_actions(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL), num_agents=3)
+    env = _env(num_agents=3)
+    time_step = env.reset()
+    obs = np.stack([time_step.observation[a] for a in env.agent_ids])[None]
+    state = time_step.observation["state"][None]
+    obs, state = tf.constant(obs), tf.constant(state)
+    probs = agent.policy_probs(agent.actor, obs, agent.epsilon).numpy()[0]
+    expected = np.zeros(3)
+    for joint in itertools.product(range(5), repeat=3):
+      q = agent.global_values(agent.global_q, state, obs,
+                              agent.one_hot(tf.constant([joint])))[0]
+      expected += np.prod([probs[m, joint[m]] for m in range(3)]) * q
+    np.testing.assert_allclose(agent.exact_state_values(state, obs)[0],
+                               expected, rtol=1e-5, atol=1e-6)
+
+  def test_baselines_of_credit_and_qv(self):
+    agent = _agent(cm3.CM3Agent, cm3.CM3Config(**_SMALL))
+    rng = np.random.default_rng(2)
+    credit = rng.normal(size=(3, 2, 2, 5)).astype(np.float32)    # [B,n,m,a]
+    probs = rng.dirichlet(np.ones(5), size=(3, 2)).astype(np.float32)
+    agent.credit_values = lambda *args: tf.constant(credit)
+    agent.policy_probs = lambda *args: tf.constant(probs)
+    np.testing.assert_allclose(agent.baselines(None, None),
+                               np.einsum("bma,bnma->bnm", probs, credit),
+                               rtol=1e-5)
+    qv = _agent(cm3.CM3Agent, cm3.CM3Config(**dict(_SMALL, advantage="qv")))
+    values = np.array([[0.5, 3.0]], np.float32)
+    qv.state_values = lambda *args: tf.constant(values)
+    np.testing.assert_allclose(qv.baselines(None, None),
+                               [[[0.5, 0.5], [3.0, 3.0]]])
+
   def test_stage1_advantage(self):
     agent = _agent(cm3.CM3Agent, cm3.CM3Config(**dict(_SMALL, stage=1)),
                    num_agents=1)

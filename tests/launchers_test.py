@@ -187,6 +187,20 @@ class LauncherSmokeTest(parameterized.TestCase):
         config = json.load(f)["identity"]["method_config"]
       self.assertEqual(config["stage1_dir"], stage1)
       self.assertEqual(config["stage"], 2)
+    out = os.path.join(stage2, "baselines.json")
+    result = _launch("launchers.cm3_baselines", f"--run=CM3={stage2}/cm3",
+                     f"--run=QV={stage2}/qv", "--num_episodes=1",
+                     f"--out={out}")
+    self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    with open(out) as f:
+      report = json.load(f)
+    self.assertEqual(report["CM3"]["advantage"], "credit")
+    self.assertEqual(report["QV"]["advantage"], "qv")
+    self.assertEqual(report["QV"]["states"], 12)
+    self.assertGreaterEqual(report["CM3"]["baseline_rms_error"], 0.0)
+    result = _launch("launchers.cm3_baselines", f"--run={stage1}")
+    self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+    self.assertLen(_error_lines(result.stderr), 1, result.stderr)
 
   def test_evaluate_sumo_tabulates_test_configurations(self):
     root = scratch.make_dir(self)

@@ -303,12 +303,37 @@ class CM3Agent(base.MultiGoalActorCritic):
   def stage2_weights(self, state, obs, taken) -> tf.Tensor:
     """Σ_n A_{n,m} ``[B, N]`` for each agent m (Eq. 3.6, or QV)."""
     q_global = self.global_values(self.global_q, state, obs, taken)  # [B,N]
+    advantages = q_global[:, :, None] - self.baselines(state, obs)   # [B,N,M]
+    return tf.stop_gradient(tf.reduce_sum(advantages, 1))
+
+  def baselines(self, state, obs) -> tf.Tensor:
+    """b_{n,m}(s) that agent m's weight subtracts for goal n ``[B, N, M]``:
+    Σ_â π̃(â|o^m) Q_n(s, â^m) with the credit function (Eq. 3.6), V_n(s)
+    for every m with QV. With exact critics both are V_n(s) (Eq. 3.3)."""
     if self.config.advantage == "credit":
       probs = self.policy_probs(self.actor, obs, self.epsilon)       # [B,M,A]
-      baseline = tf.reduce_sum(
+      return tf.reduce_sum(
           probs[:, None] * self.credit_values(self.credit_q, state, obs), -1)
-      advantages = q_global[:, :, None] - baseline                   # [B,N,M]
-      return tf.stop_gradient(tf.reduce_sum(advantages, 1))
-    advantages = q_global - self.state_values(self.value, state, obs)
-    total = tf.reduce_sum(advantages, 1, keepdims=True)
-    return tf.stop_gradient(tf.broadcast_to(total, tf.shape(q_global)))
+    values = self.state_values(self.value, state, obs)               # [B, N]
+    return tf.repeat(values[:, :, None], self.num_agents, -1)
+
+  def exact_state_values(self, state, obs) -> tf.Tensor:
+    """V_n(s) = Σ_a π̃(a) Q_n(s, a) ``[B, N]`` from the global Q, summed
+    over all A^N joint actions: the value both baselines estimate, for
+    measuring their error on small teams."""
+    n, a = self.num_agents, self.layout.max_actions
+    if a ** n > 4096:
+      raise ValueError(f"{a}^{n} joint actions are too many to enumerate")
+    grid = tf.stack(tf.meshgrid(*[tf.range(a)] * n, indexing="ij"), -1)
+    joint = tf.one_hot(tf.reshape(grid, [-1, n]), a)              # [J, N, A]
+    count = joint.shape[0]
+    probs = self.policy_probs(self.actor, obs, self.epsilon)       # [B, N, A]
+    joint_probs = tf.reduce_prod(
+        tf.einsum("bma,jma->bjm", probs, joint), -1)               # [B, J]
+    batch = tf.shape(state)[0]
+    tile = lambda x: tf.repeat(x, count, 0)
+    q = self.global_values(
+        self.global_q, tile(state), tile(obs),
+        tf.tile(joint, [batch, 1, 1]))                             # [B*J, N]
+    q = tf.reshape(q, [batch, count, n])
+    return tf.einsum("bj,bjn->bn", joint_probs, q)
