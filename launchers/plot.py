@@ -9,6 +9,9 @@ the group share.
       --metric=return_mean --out=er21.png
   python -m launchers.plot --group 'PG=runs/pg_ipd_s*' \
       --metric=return_per_agent.0 --out=ipd_agent0.png
+
+--smooth=K replaces each run's value by the mean of its last K evaluations
+(fewer at the start) before the runs are aggregated, for long, noisy runs.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ flags.DEFINE_enum("x", "episode", ["episode", "env_steps", "wall_s"],
                   "Horizontal axis.")
 flags.DEFINE_string("out", "learning_curve.png", "Output PNG path.")
 flags.DEFINE_string("title", "", "Figure title.")
+flags.DEFINE_integer("smooth", 1, "Trailing window of evaluations averaged "
+                     "per run (1: none).", lower_bound=1)
 FLAGS = flags.FLAGS
 
 # Two-sided 95% Student-t critical values for 1..30 degrees of freedom.
@@ -64,6 +69,19 @@ def load_curve(root_dir: str, metric: str, x: str) -> Dict[float, float]:
   return {row[x]: metric_value(row, metric) for row in rows}
 
 
+def smooth(curve: Dict[float, float], window: int) -> Dict[float, float]:
+  """Each point replaced by the mean of it and the `window` − 1 before it
+  (NaN evaluations skipped)."""
+  xs = sorted(curve)
+  values = np.array([curve[x] for x in xs])
+  out = {}
+  for i, x in enumerate(xs):
+    recent = values[max(0, i - window + 1):i + 1]
+    recent = recent[~np.isnan(recent)]
+    out[x] = float(recent.mean()) if recent.size else float("nan")
+  return out
+
+
 def aggregate(curves: Sequence[Dict[float, float]]
               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
   """Mean and 95% CI half-width at the x values all curves share."""
@@ -91,26 +109,30 @@ def parse_groups(specs: Sequence[str]) -> List[Tuple[str, List[str]]]:
   return groups
 
 
-def draw(ax, groups, metric: str, x: str, title: str = "") -> None:
+def draw(ax, groups, metric: str, x: str, title: str = "",
+         window: int = 1) -> None:
   """One curve per (label, run dirs) group on matplotlib axes `ax`."""
   for label, dirs in groups:
-    xs, mean, half = aggregate([load_curve(d, metric, x) for d in dirs])
+    xs, mean, half = aggregate([smooth(load_curve(d, metric, x), window)
+                                for d in dirs])
     line, = ax.plot(xs, mean, label=f"{label} (n={len(dirs)})")
     ax.fill_between(xs, mean - half, mean + half, alpha=0.25,
                     color=line.get_color())
   ax.set_xlabel(x.replace("_", " "))
-  ax.set_ylabel(metric.replace("_", " "))
+  ax.set_ylabel(metric.replace("_", " ")
+                + (f" (mean of last {window})" if window > 1 else ""))
   ax.set_title(title)
   ax.grid(alpha=0.3)
   ax.legend()
 
 
-def plot(groups, metric: str, x: str, out: str, title: str = "") -> None:
+def plot(groups, metric: str, x: str, out: str, title: str = "",
+         window: int = 1) -> None:
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, ax = plt.subplots(figsize=(6, 4))
-  draw(ax, groups, metric, x, title)
+  draw(ax, groups, metric, x, title, window)
   fig.tight_layout()
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   fig.savefig(out, dpi=120)
@@ -125,7 +147,7 @@ def main(argv):
     if not FLAGS.group:
       raise ValueError("give at least one --group LABEL=GLOB")
     plot(parse_groups(FLAGS.group), FLAGS.metric, FLAGS.x, FLAGS.out,
-         FLAGS.title)
+         FLAGS.title, FLAGS.smooth)
   except (ValueError, KeyError) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)

@@ -4,6 +4,7 @@ Launchers run as subprocesses, exactly as a user types them.
 """
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -258,12 +259,25 @@ class LauncherSmokeTest(parameterized.TestCase):
                                f"--seed={s}", *TINY).returncode, 0)
     out = os.path.join(root, "curve.png")
     result = _launch("launchers.plot", f"--group=PG={root}/s*",
-                     "--metric=return_per_agent.1", f"--out={out}")
+                     "--metric=return_per_agent.1", f"--out={out}",
+                     "--smooth=2")
     self.assertEqual(result.returncode, 0, result.stderr)
     with open(out, "rb") as f:
       self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
     bad = _launch("launchers.plot", f"--group=PG={root}/nothing*")
     self.assertEqual(bad.returncode, 2)
+
+
+class PlotSmoothingTest(absltest.TestCase):
+
+  def test_trailing_mean_skips_nan(self):
+    from launchers import plot  # pylint: disable=g-import-not-at-top
+    curve = {0: 1.0, 10: 3.0, 20: float("nan"), 30: 5.0}
+    self.assertEqual(plot.smooth(curve, 2), {0: 1.0, 10: 2.0, 20: 3.0,
+                                             30: 5.0})
+    unsmoothed = plot.smooth(curve, 1)
+    self.assertTrue(math.isnan(unsmoothed.pop(20)))
+    self.assertEqual(unsmoothed, {0: 1.0, 10: 3.0, 30: 5.0})
 
 
 class AgaLauncherTest(absltest.TestCase):
